@@ -1,0 +1,41 @@
+# my_app developer commands. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+UWSGI_PROCESSES ?= 4
+export UWSGI_PROCESSES
+
+.DEFAULT_GOAL := help
+.PHONY: help prepare start test serve migrate lint
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
+
+prepare: ## Create .venv (Python >= 3.11) and install the project with its dev extras
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip setuptools wheel
+	$(BIN)/pip install -e ".[dev]"
+
+start: ## Development server on http://127.0.0.1:5000 (SQLite, e-mail on the console)
+	APP_ENV=development MAIL_BACKEND=console $(FLASK) db upgrade
+	APP_ENV=development MAIL_BACKEND=console $(BIN)/python run.py
+
+test: ## Run the whole test suite
+	$(BIN)/pytest
+
+serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers
+	$(FLASK) db upgrade
+	$(BIN)/uwsgi --module wsgi:app --master --lazy-apps --need-app --die-on-term \
+		--processes $(UWSGI_PROCESSES) --http $(HOST):$(PORT)
+
+migrate: ## Apply migrations to DATABASE_URL
+	$(FLASK) db upgrade
+
+lint: ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

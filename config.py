@@ -1,0 +1,223 @@
+"""Configuration classes: the one place that reads the environment.
+
+`load_config()` picks a class by `APP_ENV` and builds it from `os.environ`
+(overlaid, in production, with the JSON secret named by `AWS_SECRET_ID`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+DEV_SECRET_KEY = "dev-secret-key-not-for-production-0000000000"
+DEV_JWT_SECRET_KEY = "dev-jwt-secret-key-not-for-production-000000"
+# Values that must never sign anything in production: ours, and the usual suspects.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        DEV_SECRET_KEY,
+        DEV_JWT_SECRET_KEY,
+        "change-me",
+        "changeme",
+        "secret",
+        "super-secret",
+        "dev",
+        "development",
+        "replace-me-with-32-or-more-random-bytes",
+    }
+)
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unusable; the process must not start."""
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people paste `postgres://` URLs; we always speak psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment, read from `environ`."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        env = dict(os.environ if environ is None else environ)
+        env = self.overlay_secrets(env)
+        self._read(env)
+        self.validate()
+
+    def overlay_secrets(self, env: dict[str, str]) -> dict[str, str]:
+        return env
+
+    def _read(self, env: Mapping[str, str]) -> None:
+        self.SECRET_KEY = env.get("SECRET_KEY") or self.default_secret(DEV_SECRET_KEY)
+        self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY") or self.default_secret(DEV_JWT_SECRET_KEY)
+
+        default_db = f"sqlite:///{INSTANCE_DIR / f'my_app-{self.ENV_NAME}.sqlite'}"
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.MIGRATIONS_DIR = str(MIGRATIONS_DIR)
+
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        backend = (env.get("BLACKLIST_BACKEND") or "").strip().lower()
+        self.BLACKLIST_BACKEND = backend or ("redis" if self.REDIS_URL else "database")
+        self.BLACKLIST_REDIS_PREFIX = env.get("BLACKLIST_REDIS_PREFIX", "my_app:blacklist:")
+
+        self.ACCESS_TOKEN_MINUTES = _int(env, "ACCESS_TOKEN_MINUTES", 15)
+        self.REFRESH_TOKEN_DAYS = _int(env, "REFRESH_TOKEN_DAYS", 30)
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=self.ACCESS_TOKEN_MINUTES)
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=self.REFRESH_TOKEN_DAYS)
+        self.JWT_TOKEN_LOCATION = ["headers"]
+        self.JWT_ALGORITHM = "HS256"
+        self.JWT_DECODE_ALGORITHMS = ["HS256"]
+        self.CONFIRM_TOKEN_HOURS = _int(env, "CONFIRM_TOKEN_HOURS", 48)
+
+        self.BCRYPT_LOG_ROUNDS = _int(env, "BCRYPT_LOG_ROUNDS", 12)
+
+        self.MAIL_BACKEND = (env.get("MAIL_BACKEND") or "console").strip().lower()
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or "localhost"
+        self.MAIL_PORT = _int(env, "MAIL_PORT", 25)
+        self.MAIL_USE_TLS = _flag(env.get("MAIL_USE_TLS"))
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER") or "no-reply@localhost"
+        self.MAIL_TIMEOUT_SECONDS = _int(env, "MAIL_TIMEOUT_SECONDS", 10)
+
+        self.AWS_REGION = env.get("AWS_REGION") or "us-east-1"
+        self.AWS_SECRET_ID = env.get("AWS_SECRET_ID") or None
+        self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+        self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        self.LOG_LEVEL = (env.get("LOG_LEVEL") or "INFO").upper()
+
+        self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), default=True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_AUTH = env.get("RATELIMIT_AUTH") or "10 per minute"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.MAX_CONTENT_LENGTH = 64 * 1024
+        self.JSON_SORT_KEYS = False
+        self.PROPAGATE_EXCEPTIONS = False
+
+    def default_secret(self, dev_value: str) -> str:
+        return dev_value
+
+    def validate(self) -> None:
+        if self.BLACKLIST_BACKEND not in {"database", "redis"}:
+            raise ConfigError("BLACKLIST_BACKEND must be 'database' or 'redis'")
+        if self.BLACKLIST_BACKEND == "redis" and not self.REDIS_URL:
+            raise ConfigError("BLACKLIST_BACKEND=redis needs REDIS_URL")
+        if self.MAIL_BACKEND not in {"console", "smtp", "ses"}:
+            raise ConfigError("MAIL_BACKEND must be 'console', 'smtp' or 'ses'")
+        if not 4 <= self.BCRYPT_LOG_ROUNDS <= 31:
+            raise ConfigError("BCRYPT_LOG_ROUNDS must be between 4 and 31")
+        if self.ACCESS_TOKEN_MINUTES < 1 or self.REFRESH_TOKEN_DAYS < 1:
+            raise ConfigError("token lifetimes must be positive")
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+
+    def _read(self, env: Mapping[str, str]) -> None:
+        super()._read(env)
+        self.BCRYPT_LOG_ROUNDS = _int(env, "BCRYPT_LOG_ROUNDS", 4)
+        self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), default=False)
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def overlay_secrets(self, env: dict[str, str]) -> dict[str, str]:
+        secret_id = env.get("AWS_SECRET_ID")
+        if not secret_id:
+            return env
+        return {**env, **fetch_aws_secret(secret_id, env.get("AWS_REGION") or "us-east-1")}
+
+    def default_secret(self, dev_value: str) -> str:
+        return ""
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+            value = getattr(self, name)
+            if not value:
+                raise ConfigError(f"{name} is required in production")
+            if value in KNOWN_DEFAULT_SECRETS:
+                raise ConfigError(f"{name} is a known default value; generate a new one")
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
+        if self.SECRET_KEY == self.JWT_SECRET_KEY:
+            raise ConfigError("SECRET_KEY and JWT_SECRET_KEY must differ")
+
+
+def fetch_aws_secret(secret_id: str, region: str) -> dict[str, str]:
+    """Read a JSON object secret from AWS Secrets Manager."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client("secretsmanager", region_name=region)
+    try:
+        raw = client.get_secret_value(SecretId=secret_id)["SecretString"]
+    except (BotoCoreError, ClientError, KeyError) as exc:
+        raise ConfigError(f"cannot read secret {secret_id!r} from Secrets Manager: {exc}") from exc
+    try:
+        values = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"secret {secret_id!r} is not a JSON object") from exc
+    if not isinstance(values, dict):
+        raise ConfigError(f"secret {secret_id!r} is not a JSON object")
+    return {str(k): str(v) for k, v in values.items()}
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration for `name` (default: `APP_ENV`, else development)."""
+    env = os.environ if environ is None else environ
+    name = (name or env.get("APP_ENV") or "development").strip().lower()
+    try:
+        config_class = CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(f"APP_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc
+    return config_class(env)

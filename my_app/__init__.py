@@ -1,0 +1,43 @@
+"""my_app: a Flask-RESTful service for booking requests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+import blacklist
+from config import INSTANCE_DIR, Config, load_config
+from my_app import auth, commands, database, errors, log, resources
+from my_app.extensions import cors, db, limiter, ma, migrate
+
+
+def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from `config` (default: the environment's), with `overrides` on top."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config or load_config())
+    app.config.update(overrides or {})
+    app.json.sort_keys = False
+    INSTANCE_DIR.mkdir(exist_ok=True)
+
+    log.init_app(app)
+    register_extensions(app)
+    errors.init_app(app)
+    resources.init_app(app)
+    commands.init_app(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from my_app import models  # noqa: F401  (registers the tables)
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
+    ma.init_app(app)
+    auth.init_app(app)
+    limiter.init_app(app)
+    blacklist.init_app(app)
+    if app.config["CORS_ORIGINS"]:
+        cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])

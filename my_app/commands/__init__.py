@@ -1,0 +1,11 @@
+"""Command-line tools: `flask --app wsgi <command>`."""
+
+from flask import Flask
+
+from my_app.commands import accounts, maintenance
+
+
+def init_app(app: Flask) -> None:
+    for module in (accounts, maintenance):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -1,0 +1,6 @@
+"""Tables. Importing this package registers every model with the metadata."""
+
+from my_app.models.token import BlacklistEntry
+from my_app.models.user import User
+
+__all__ = ["BlacklistEntry", "User"]

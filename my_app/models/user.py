@@ -1,0 +1,53 @@
+"""Accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from my_app.extensions import db
+from my_app.models.types import UTCDateTime, utcnow
+
+ROLES = ("admin", "requester")
+STATUSES = ("active", "disabled")
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN {ROLES}", name="role"),
+        sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80))
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(128))
+    role: Mapped[str] = mapped_column(sa.String(16), default="requester")
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped to end every session at once (logout_all, disabling, deletion of rights).
+    token_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username!r}>"
+
+
+# Usernames are unique regardless of case, and login looks them up through this index.
+sa.Index("uq_users_username_lower", sa.func.lower(User.username), unique=True)

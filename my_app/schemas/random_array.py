@@ -1,0 +1,16 @@
+"""Shapes of the random-array toy endpoint."""
+
+from marshmallow import Schema, fields, validate
+
+from my_app.schemas.base import BodySchema, NonBlank
+
+
+class RandomArrayRequestSchema(BodySchema):
+    sentence = NonBlank(required=True, validate=validate.Length(max=10_000))
+
+
+class RandomArraySchema(Schema):
+    user = fields.String()
+    input_sentence = fields.String()
+    word_count = fields.Integer()
+    random_array = fields.List(fields.Float())

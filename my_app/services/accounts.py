@@ -1,0 +1,185 @@
+"""Accounts: registration, e-mail confirmation, login, and administration of users."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+
+from my_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from my_app.extensions import db
+from my_app.models import User
+from my_app.models.types import utcnow
+from my_app.services import mail
+from my_app.services.pagination import decode_cursor, page
+from my_app.services.passwords import hash_password, spend_equal_time, verify_password
+
+CONFIRM_SALT = "my_app/email-confirmation"
+BAD_CREDENTIALS = "Unknown username or wrong password."
+
+
+def _find_by_username(username: str) -> User | None:
+    return db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.username) == username.lower())
+    )
+
+
+def _find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.lower()))
+
+
+def _ensure_free(username: str, email: str) -> None:
+    if _find_by_username(username) is not None:
+        raise Conflict("That username is taken.")
+    if _find_by_email(email) is not None:
+        raise Conflict("An account with that e-mail address exists.")
+
+
+def create_user(username: str, email: str, password: str, role: str = "requester") -> User:
+    """Insert a user and commit; a concurrent duplicate becomes the same 409."""
+    _ensure_free(username, email)
+    user = User(username=username, email=email.lower(), password_hash=hash_password(password))
+    user.role = role
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        _ensure_free(username, email)
+        raise
+    return user
+
+
+def register(username: str, email: str, password: str) -> User:
+    user = create_user(username, email, password)
+    send_confirmation(user)
+    return user
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_SALT)
+
+
+def confirmation_link(user: User) -> str:
+    token = _serializer().dumps({"uid": user.id, "email": user.email})
+    return f"{current_app.config['PUBLIC_BASE_URL']}/user_confirm/{token}"
+
+
+def send_confirmation(user: User) -> None:
+    hours = current_app.config["CONFIRM_TOKEN_HOURS"]
+    mail.send_mail(
+        user.email,
+        "Confirm your e-mail address",
+        f"Hello {user.username},\n\nconfirm your address within {hours} hours by opening:\n\n"
+        f"{confirmation_link(user)}\n\nIf you did not register, ignore this message.\n",
+    )
+
+
+def confirm(token: str) -> bool:
+    """Confirm the account a link names; False when it already was."""
+    max_age = current_app.config["CONFIRM_TOKEN_HOURS"] * 3600
+    try:
+        payload = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise BadRequest("This confirmation link has expired; ask for a new one.") from None
+    except BadSignature:
+        raise BadRequest("This confirmation link is not valid.") from None
+    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    if user is None or user.email != payload.get("email"):
+        raise BadRequest("This confirmation link is not valid.")
+    if user.confirmed:
+        return False
+    user.confirmed_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def resend_confirmation(email: str) -> None:
+    user = _find_by_email(email)
+    if user is not None and not user.confirmed:
+        send_confirmation(user)
+
+
+def authenticate(login: str, password: str) -> User:
+    """The user whose username or e-mail is `login` and whose password matches."""
+    user = _find_by_email(login) if "@" in login else _find_by_username(login)
+    if user is None:
+        spend_equal_time(password)
+        raise Unauthorized(BAD_CREDENTIALS)
+    if not verify_password(password, user.password_hash):
+        raise Unauthorized(BAD_CREDENTIALS)
+    if not user.is_active:
+        raise Forbidden("This account is disabled.")
+    if not user.confirmed:
+        raise Forbidden("Confirm your e-mail address before logging in.")
+    return user
+
+
+def get_user(user_id: int, lock: bool = False) -> User:
+    query = sa.select(User).where(User.id == user_id)
+    user = db.session.scalar(query.with_for_update() if lock else query)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+def visible_user(actor: User, user_id: int) -> User:
+    """`user_id` as seen by `actor`: themselves, or anyone for an admin."""
+    if not actor.is_admin and actor.id != user_id:
+        raise Forbidden("You may only see your own account.")
+    return get_user(user_id)
+
+
+def _other_active_admins(user: User) -> int:
+    # Locking every active admin row serialises concurrent demotions, so two
+    # admins demoting each other at once cannot leave the service without one.
+    query = (
+        sa.select(User.id)
+        .where(User.role == "admin", User.status == "active", User.id != user.id)
+        .with_for_update()
+    )
+    return len(db.session.scalars(query).all())
+
+
+def _guard_last_admin(user: User, action: str) -> None:
+    if user.is_admin and user.is_active and _other_active_admins(user) == 0:
+        raise Conflict(f"Cannot {action} the last active admin.")
+
+
+def delete_user(actor: User, user_id: int) -> None:
+    if not actor.is_admin and actor.id != user_id:
+        raise Forbidden("You may only delete your own account.")
+    user = get_user(user_id, lock=True)
+    _guard_last_admin(user, "delete")
+    db.session.delete(user)
+    db.session.commit()
+
+
+def update_user(user_id: int, role: str | None = None, status: str | None = None) -> User:
+    """Change a user's role or status; takes effect on the user's next request."""
+    user = get_user(user_id, lock=True)
+    if (role is not None and role != "admin") or status == "disabled":
+        _guard_last_admin(user, "demote or disable")
+    if status == "disabled" and user.status != "disabled":
+        user.token_version += 1  # re-enabling later must not revive old sessions
+    if role is not None:
+        user.role = role
+    if status is not None:
+        user.status = status
+    db.session.commit()
+    return user
+
+
+def list_users(
+    limit: int, cursor: str | None = None, role: str | None = None, status: str | None = None
+) -> tuple[list[User], str | None]:
+    query = sa.select(User).order_by(User.id).limit(limit + 1)
+    if cursor:
+        (last_id,) = decode_cursor(cursor, int)
+        query = query.where(User.id > last_id)
+    if role:
+        query = query.where(User.role == role)
+    if status:
+        query = query.where(User.status == status)
+    return page(list(db.session.scalars(query)), limit, key=lambda user: [user.id])

@@ -1,0 +1,71 @@
+"""Outgoing e-mail through the backend chosen by `MAIL_BACKEND`: console, smtp or ses."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+class MailError(RuntimeError):
+    """The message could not be handed to the mail backend."""
+
+
+def _build(to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+def _send_console(message: EmailMessage) -> None:
+    print(f"----- e-mail -----\n{message}\n------------------", flush=True)  # noqa: T201
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    try:
+        with smtplib.SMTP(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]
+        ) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(str(exc)) from exc
+
+
+def _send_ses(message: EmailMessage) -> None:
+    client = boto3.client("ses", region_name=current_app.config["AWS_REGION"])
+    try:
+        client.send_raw_email(
+            Source=message["From"],
+            Destinations=[message["To"]],
+            RawMessage={"Data": message.as_bytes()},
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise MailError(str(exc)) from exc
+
+
+BACKENDS = {"console": _send_console, "smtp": _send_smtp, "ses": _send_ses}
+
+
+def send_mail(to: str, subject: str, body: str) -> bool:
+    """Send one message; log and return False on failure, so a committed change is never undone."""
+    backend = BACKENDS[current_app.config["MAIL_BACKEND"]]
+    try:
+        backend(_build(to, subject, body))
+    except MailError as exc:
+        log.error("could not send mail %r: %s", subject, exc)
+        return False
+    return True

@@ -1,0 +1,48 @@
+"""Packaging for my_app: a Flask-RESTful service for booking requests."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="my_app",
+    version="1.0.0",
+    description="Booking-request REST service: accounts, JWT sessions, admin decisions.",
+    python_requires=">=3.11",
+    packages=find_packages(include=["my_app", "my_app.*"]),
+    py_modules=["config", "blacklist", "wsgi"],
+    include_package_data=True,
+    install_requires=[
+        "Flask==3.1.3",
+        "Werkzeug==3.1.9",
+        "Flask-RESTful==0.3.10",
+        "Flask-JWT-Extended==4.7.4",
+        "PyJWT==2.15.1",
+        "Flask-SQLAlchemy==3.1.1",
+        "SQLAlchemy==2.0.44",
+        "Flask-Migrate==4.1.0",
+        "alembic==1.20.1",
+        "marshmallow==4.4.0",
+        "flask-marshmallow==1.5.0",
+        "marshmallow-sqlalchemy==1.6.0",
+        "bcrypt==5.0.0",
+        "boto3==1.44.5",
+        "itsdangerous==2.2.0",
+        "psycopg[binary]==3.3.9",
+        "redis==8.1.0",
+        "pycountry==26.2.16",
+        "apispec==6.10.1",
+        "flask-swagger-ui==5.34.0",
+        "Flask-Limiter==4.1.1",
+        "Flask-Cors==6.0.5",
+        "uWSGI==2.0.31",
+    ],
+    extras_require={
+        "dev": [
+            "pytest==9.2.0",
+            "pytest-cov==7.1.0",
+            "ruff==0.17.5",
+            "moto[secretsmanager,ses]==5.2.5",
+            "aiosmtpd==1.4.6",
+            "requests==2.34.2",
+        ],
+    },
+)

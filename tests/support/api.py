@@ -1,0 +1,73 @@
+"""A thin client for tests: the steps a user of the API takes, over HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import count
+from urllib.parse import urlsplit
+
+PASSWORD = "correct horse battery"
+_serial = count(1)
+
+
+@dataclass
+class Account:
+    id: int
+    username: str
+    email: str
+    password: str
+    tokens: dict = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.tokens["access_token"])
+
+    @property
+    def refresh_headers(self) -> dict[str, str]:
+        return bearer(self.tokens["refresh_token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class ApiClient:
+    def __init__(self, client, runner, mailbox):
+        self.client = client
+        self.runner = runner
+        self.mailbox = mailbox
+
+    def register(self, username: str | None = None, password: str = PASSWORD, email=None):
+        username = username or f"user{next(_serial)}"
+        email = email or f"{username}@example.com"
+        body = {"username": username, "email": email, "password": password}
+        return self.client.post("/register", json=body)
+
+    def confirm(self, email: str):
+        link = self.mailbox.confirmation_link(email)
+        return self.client.get(urlsplit(link).path)
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self.client.post("/login", json={"username": username, "password": password})
+
+    def user(self, username: str | None = None, password: str = PASSWORD) -> Account:
+        """A registered, confirmed, logged-in requester."""
+        response = self.register(username, password)
+        assert response.status_code == 201, response.json
+        data = response.json
+        assert self.confirm(data["email"]).status_code == 200
+        account = Account(data["id"], data["username"], data["email"], password)
+        account.tokens = self.login(account.username, password).json
+        return account
+
+    def admin(self, username: str | None = None, password: str = PASSWORD) -> Account:
+        """An admin created with `flask create-admin`, logged in."""
+        username = username or f"admin{next(_serial)}"
+        email = f"{username}@example.com"
+        result = self.runner.invoke(
+            args=["create-admin", "--username", username, "--email", email, "--password", password]
+        )
+        assert result.exit_code == 0, result.output
+        tokens = self.login(username, password).json
+        me = self.client.get("/me", headers=bearer(tokens["access_token"])).json
+        return Account(me["id"], username, email, password, tokens)
