@@ -3,9 +3,17 @@
 from flask import current_app
 from flask_jwt_extended import current_user, get_jwt, jwt_required
 
+from my_app.apidoc import documented
 from my_app.extensions import limiter
 from my_app.resources.base import AuthResource, Resource, load_body
-from my_app.schemas.user import EmailSchema, LoginSchema, RegisterSchema, UserSchema
+from my_app.schemas.base import MessageSchema
+from my_app.schemas.user import (
+    EmailSchema,
+    LoginSchema,
+    RegisterSchema,
+    TokenPairSchema,
+    UserSchema,
+)
 from my_app.services import accounts, tokens
 
 user_schema = UserSchema()
@@ -18,6 +26,9 @@ def auth_rate_limit() -> str:
 class Register(Resource):
     decorators = [limiter.limit(auth_rate_limit, methods=["POST"])]
 
+    @documented(
+        body=RegisterSchema, response=UserSchema, status=201, errors=(409, 429), tags=("accounts",)
+    )
     def post(self):
         """Create an account and e-mail its confirmation link."""
         data = load_body(RegisterSchema())
@@ -25,6 +36,7 @@ class Register(Resource):
 
 
 class ConfirmEmail(Resource):
+    @documented(response=MessageSchema, errors=(400,), tags=("accounts",))
     def get(self, token: str):
         """Confirm an e-mail address from the link sent to it."""
         first_time = accounts.confirm(token)
@@ -35,6 +47,9 @@ class ConfirmEmail(Resource):
 class ResendConfirmation(Resource):
     decorators = [limiter.limit(auth_rate_limit, methods=["POST"])]
 
+    @documented(
+        body=EmailSchema, response=MessageSchema, status=202, errors=(429,), tags=("accounts",)
+    )
     def post(self):
         """Send the confirmation link again (same answer whether or not the address exists)."""
         accounts.resend_confirmation(**load_body(EmailSchema()))
@@ -46,6 +61,9 @@ class ResendConfirmation(Resource):
 class Login(Resource):
     decorators = [limiter.limit(auth_rate_limit, methods=["POST"])]
 
+    @documented(
+        body=LoginSchema, response=TokenPairSchema, errors=(401, 403, 429), tags=("sessions",)
+    )
     def post(self):
         """Exchange a username (or e-mail) and password for a token pair."""
         data = load_body(LoginSchema())
@@ -55,12 +73,14 @@ class Login(Resource):
 class Refresh(Resource):
     method_decorators = [jwt_required(refresh=True)]
 
+    @documented(auth="refresh", response=TokenPairSchema, tags=("sessions",))
     def post(self):
         """Spend a refresh token for a new pair of the same session."""
         return tokens.rotate(get_jwt(), current_user)
 
 
 class Logout(AuthResource):
+    @documented(auth="access", response=MessageSchema, tags=("sessions",))
     def post(self):
         """Revoke the access and refresh tokens of this session."""
         tokens.end_session(get_jwt())
@@ -68,6 +88,7 @@ class Logout(AuthResource):
 
 
 class LogoutAll(AuthResource):
+    @documented(auth="access", response=MessageSchema, tags=("sessions",))
     def post(self):
         """Revoke every session of the caller."""
         tokens.end_all_sessions(current_user)
@@ -75,6 +96,7 @@ class LogoutAll(AuthResource):
 
 
 class Me(AuthResource):
+    @documented(auth="access", response=UserSchema, tags=("accounts",))
     def get(self):
         """The caller's account."""
         return user_schema.dump(current_user)

@@ -4,6 +4,7 @@ import random
 
 from flask_jwt_extended import current_user
 
+from my_app.apidoc import documented
 from my_app.resources.base import AuthResource, load_body
 from my_app.schemas.random_array import RandomArrayRequestSchema, RandomArraySchema
 
@@ -11,6 +12,9 @@ ARRAY_LENGTH = 500
 
 
 class RandomArray(AuthResource):
+    @documented(
+        auth="access", body=RandomArrayRequestSchema, response=RandomArraySchema, tags=("misc",)
+    )
     def post(self):
         """500 random floats in [0, 1), with a word count of the sentence sent."""
         sentence = load_body(RandomArrayRequestSchema())["sentence"]

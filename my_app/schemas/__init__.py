@@ -1,0 +1,1 @@
+"""Validation and the shapes of what the API sends and receives."""

@@ -1,0 +1,1 @@
+"""The rules: accounts, tokens, bookings, mail. Each function is one unit of work."""
