@@ -65,10 +65,11 @@ class DatabaseBlacklist:
             self._insert()
             .values(key=key, expires_at=expires_at)
             .on_conflict_do_nothing(index_elements=["key"])
+            .returning(self._table.c.key)
         )
         # The store owns its writes: an entry is durable, and visible to every
         # worker, as soon as `add` returns.
-        inserted = self.db.session.execute(statement).rowcount == 1
+        inserted = self.db.session.execute(statement).first() is not None
         self.db.session.commit()
         return inserted
 

@@ -124,6 +124,7 @@ class Config:
         self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), default=True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_AUTH = env.get("RATELIMIT_AUTH") or "10 per minute"
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "my_app")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.MAX_CONTENT_LENGTH = 64 * 1024
         self.JSON_SORT_KEYS = False
@@ -151,6 +152,7 @@ class DevelopmentConfig(Config):
 
 
 class TestingConfig(Config):
+    __test__ = False  # not a pytest test class, despite the name
     ENV_NAME = "testing"
     TESTING = True
 

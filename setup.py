@@ -43,6 +43,7 @@ setup(
             "moto[secretsmanager,ses]==5.2.5",
             "aiosmtpd==1.4.6",
             "requests==2.34.2",
+            "freezegun==1.5.5",
         ],
     },
 )

@@ -48,6 +48,7 @@ def _environ(database_url: str, blacklist: str, smtp_port: int, redis_prefix: st
     if blacklist == "redis":
         environ["REDIS_URL"] = services.REDIS_URL
         environ["BLACKLIST_REDIS_PREFIX"] = redis_prefix
+        environ["RATELIMIT_KEY_PREFIX"] = redis_prefix + "limits"
     return environ
 
 

@@ -1,0 +1,105 @@
+"""POST /login and the password rules behind it."""
+
+import bcrypt
+import pytest
+
+from my_app.extensions import limiter
+from tests.support.api import PASSWORD
+
+
+def test_login_by_username_returns_a_bearer_pair(api):
+    account = api.user("alice")
+    response = api.login("alice")
+    assert response.status_code == 200
+    body = response.json
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 15 * 60
+    assert api.client.get("/me", headers=account.headers).json["id"] == account.id
+
+
+def test_login_by_email_in_any_case(api):
+    api.user("bob")
+    assert api.login("BOB@example.com").status_code == 200
+
+
+def test_login_username_is_case_insensitive_and_trimmed(api):
+    api.user("carol")
+    assert api.login("  Carol ").status_code == 200
+
+
+def test_unknown_user_and_wrong_password_get_the_same_401(api):
+    api.user("dave")
+    unknown = api.login("nobody")
+    wrong = api.login("dave", "wrong password")
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json == wrong.json
+    assert unknown.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_unknown_user_still_spends_a_bcrypt_check(api, monkeypatch):
+    api.user("erin")
+    calls = []
+    real_checkpw = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda *a: calls.append(1) or real_checkpw(*a))
+    api.login("nobody")
+    api.login("erin", "wrong password")
+    assert len(calls) == 2
+
+
+def test_unconfirmed_account_is_403_only_after_the_right_password(api):
+    api.register("frank")
+    assert api.login("frank", "wrong password").status_code == 401
+    response = api.login("frank")
+    assert response.status_code == 403
+    assert "onfirm" in response.json["detail"]
+
+
+def test_disabled_account_is_403_only_after_the_right_password(api):
+    admin = api.admin()
+    user = api.user("grace")
+    api.client.patch(f"/user/{user.id}", json={"status": "disabled"}, headers=admin.headers)
+    assert api.login("grace", "wrong password").status_code == 401
+    assert api.login("grace").status_code == 403
+
+
+def test_passwords_differing_after_byte_72_do_not_match(api):
+    long_password = "a" * 72 + "first-ending"
+    api.register("heidi", password=long_password)
+    api.confirm("heidi@example.com")
+    assert api.login("heidi", "a" * 72 + "other-ending").status_code == 401
+    assert api.login("heidi", long_password).status_code == 200
+
+
+def test_128_character_multibyte_password_is_accepted(api):
+    password = "ü" * 128  # 256 bytes in UTF-8
+    assert api.register("ivan", password=password).status_code == 201
+    api.confirm("ivan@example.com")
+    assert api.login("ivan", password).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"username": "x"},
+        {"password": PASSWORD},
+        {"username": "", "password": PASSWORD},
+        {"username": "x", "password": PASSWORD, "remember": True},
+    ],
+)
+def test_login_invalid_body_is_422(api, body):
+    response = api.client.post("/login", json=body)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+
+
+def test_login_is_rate_limited(make_app, stack):
+    app = make_app(blacklist=stack[1], RATELIMIT_ENABLED=True, RATELIMIT_AUTH="3 per minute")
+    with app.app_context():
+        limiter.reset()  # the limiter object outlives each test's app
+    client = app.test_client()
+    statuses = [
+        client.post("/login", json={"username": "x", "password": "y"}).status_code for _ in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]

@@ -1,0 +1,92 @@
+"""blacklist.py: both stores behave alike; entries live exactly as long as what they revoke."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from freezegun import freeze_time
+
+from blacklist import DatabaseBlacklist, RedisBlacklist, get_blacklist
+from my_app.models import BlacklistEntry
+from tests.conftest import ALL_STACKS
+from tests.support import services
+
+
+@pytest.fixture(params=ALL_STACKS)
+def store_app(request, make_app):
+    return make_app(blacklist=request.param[1])
+
+
+@pytest.fixture
+def stack(request):
+    # Each store_app param names its own stack; other tests here use SQLite.
+    callspec = getattr(request.node, "callspec", None)
+    return (
+        callspec.params.get("store_app", ("sqlite", "database"))
+        if callspec
+        else ("sqlite", "database")
+    )
+
+
+def test_add_is_true_only_for_the_first_caller(store_app):
+    with store_app.app_context():
+        store = get_blacklist()
+        later = datetime.now(UTC) + timedelta(hours=1)
+        assert store.add("jti:a", later) is True
+        assert store.add("jti:a", later) is False
+        assert store.contains_any("jti:a", "sid:b") is True
+        assert store.contains_any("jti:x", "sid:y") is False
+
+
+def test_an_entry_is_forgotten_once_its_token_expires(store_app):
+    with store_app.app_context():
+        store = get_blacklist()
+        store.add("jti:soon", datetime.now(UTC) + timedelta(seconds=60))
+        assert store.contains_any("jti:soon")
+        if isinstance(store, RedisBlacklist):
+            ttl = store.client.pttl(store.prefix + "jti:soon")
+            assert 55_000 < ttl <= 60_000
+        else:
+            with freeze_time(datetime.now(UTC) + timedelta(seconds=61)):
+                assert not store.contains_any("jti:soon")
+
+
+@pytest.mark.parametrize("stack", [("postgresql", "redis")])
+def test_redis_ttl_of_a_revoked_refresh_token_is_its_remaining_lifetime(api, app):
+    account = api.user()
+    api.client.post("/logout", headers=account.headers)
+    with app.app_context():
+        store = get_blacklist()
+        keys = list(store.client.scan_iter(match=f"{store.prefix}sid:*"))
+        assert len(keys) == 1
+        days = store.client.ttl(keys[0]) / 86400
+        assert 29.9 < days <= 30
+
+
+def test_prune_blacklist_removes_only_expired_entries(make_app, stack):
+    app = make_app(blacklist="database")
+    now = datetime.now(UTC)
+    with app.app_context():
+        store = get_blacklist()
+        assert isinstance(store, DatabaseBlacklist)
+        store.add("jti:old", now + timedelta(seconds=1))
+        store.add("jti:new", now + timedelta(days=30))
+    with freeze_time(now + timedelta(seconds=5)):
+        result = app.test_cli_runner().invoke(args=["prune-blacklist"])
+    assert result.exit_code == 0
+    assert "1" in result.output
+    with app.app_context():
+        from my_app.extensions import db
+
+        assert [e.key for e in db.session.query(BlacklistEntry)] == ["jti:new"]
+
+
+def test_redis_store_unreachable_raises_unavailable():
+    from blacklist import BlacklistUnavailable
+
+    client = redis.Redis(port=services.free_port(), socket_connect_timeout=0.5)
+    store = RedisBlacklist(client, "x:")
+    with pytest.raises(BlacklistUnavailable):
+        store.contains_any("jti:a")
+    with pytest.raises(BlacklistUnavailable):
+        store.add("jti:a", datetime.now(UTC) + timedelta(minutes=1))

@@ -1,0 +1,144 @@
+"""config.py: environments, secret checks, AWS Secrets Manager."""
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from config import (
+    DEV_JWT_SECRET_KEY,
+    ConfigError,
+    DevelopmentConfig,
+    ProductionConfig,
+    TestingConfig,
+    load_config,
+)
+
+STRONG = "s" * 40
+STRONG_JWT = "j" * 40
+
+
+def production(**env):
+    return ProductionConfig({"SECRET_KEY": STRONG, "JWT_SECRET_KEY": STRONG_JWT, **env})
+
+
+def test_app_env_selects_the_class():
+    assert isinstance(load_config(environ={}), DevelopmentConfig)
+    assert isinstance(load_config(environ={"APP_ENV": "testing"}), TestingConfig)
+    assert isinstance(
+        load_config(
+            environ={"APP_ENV": "production", "SECRET_KEY": STRONG, "JWT_SECRET_KEY": STRONG_JWT}
+        ),
+        ProductionConfig,
+    )
+    with pytest.raises(ConfigError):
+        load_config(environ={"APP_ENV": "staging"})
+
+
+def test_development_defaults_match_the_contract():
+    config = DevelopmentConfig({})
+    assert config.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///")
+    assert "/instance/" in config.SQLALCHEMY_DATABASE_URI
+    assert config.BLACKLIST_BACKEND == "database"
+    assert config.MAIL_BACKEND == "console"
+    assert (config.MAIL_SERVER, config.MAIL_PORT, config.MAIL_USE_TLS) == ("localhost", 25, False)
+    assert config.PUBLIC_BASE_URL == "http://127.0.0.1:5000"
+    assert config.JWT_ACCESS_TOKEN_EXPIRES.total_seconds() == 15 * 60
+    assert config.JWT_REFRESH_TOKEN_EXPIRES.days == 30
+    assert config.CONFIRM_TOKEN_HOURS == 48
+    assert config.BCRYPT_LOG_ROUNDS == 12
+    assert config.AWS_REGION == "us-east-1"
+    assert config.LOG_LEVEL == "INFO"
+    assert config.CORS_ORIGINS == []
+
+
+def test_redis_url_makes_redis_the_default_blacklist():
+    assert DevelopmentConfig({"REDIS_URL": "redis://x"}).BLACKLIST_BACKEND == "redis"
+    config = DevelopmentConfig({"REDIS_URL": "redis://x", "BLACKLIST_BACKEND": "database"})
+    assert config.BLACKLIST_BACKEND == "database"
+
+
+def test_postgres_urls_are_normalised_to_psycopg3():
+    config = DevelopmentConfig({"DATABASE_URL": "postgres://u:p@h/db"})
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@h/db"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"BLACKLIST_BACKEND": "memcached"},
+        {"BLACKLIST_BACKEND": "redis"},
+        {"MAIL_BACKEND": "pigeon"},
+        {"BCRYPT_LOG_ROUNDS": "2"},
+        {"ACCESS_TOKEN_MINUTES": "soon"},
+    ],
+)
+def test_invalid_settings_are_refused(env):
+    with pytest.raises(ConfigError):
+        DevelopmentConfig(env)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SECRET_KEY": ""},
+        {"JWT_SECRET_KEY": ""},
+        {"SECRET_KEY": "short"},
+        {"JWT_SECRET_KEY": DEV_JWT_SECRET_KEY},
+        {"SECRET_KEY": "changeme"},
+        {"JWT_SECRET_KEY": STRONG},
+    ],
+)
+def test_production_refuses_missing_default_or_short_secrets(env):
+    with pytest.raises(ConfigError):
+        production(**env)
+
+
+def test_production_accepts_strong_secrets():
+    config = production()
+    assert config.SECRET_KEY == STRONG
+    assert config.DEBUG is False
+
+
+@mock_aws
+def test_production_reads_secrets_from_aws_secrets_manager():
+    client = boto3.client("secretsmanager", region_name="eu-west-1")
+    secret = {"SECRET_KEY": "k" * 48, "JWT_SECRET_KEY": "t" * 48, "DATABASE_URL": "postgres://h/db"}
+    client.create_secret(Name="my_app/prod", SecretString=json.dumps(secret))
+    config = ProductionConfig({"AWS_SECRET_ID": "my_app/prod", "AWS_REGION": "eu-west-1"})
+    assert config.SECRET_KEY == "k" * 48
+    assert config.JWT_SECRET_KEY == "t" * 48
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://h/db"
+
+
+@mock_aws
+def test_production_with_a_missing_aws_secret_refuses_to_start():
+    with pytest.raises(ConfigError, match="cannot read secret"):
+        ProductionConfig(
+            {"AWS_SECRET_ID": "nope", "SECRET_KEY": STRONG, "JWT_SECRET_KEY": STRONG_JWT}
+        )
+
+
+@mock_aws
+def test_production_with_a_non_object_secret_refuses_to_start():
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="bad", SecretString="[1, 2]"
+    )
+    with pytest.raises(ConfigError, match="JSON object"):
+        ProductionConfig({"AWS_SECRET_ID": "bad"})
+
+
+def test_wsgi_refuses_to_start_in_production_with_weak_secrets(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        env={"APP_ENV": "production", "SECRET_KEY": "short", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path.parent,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
