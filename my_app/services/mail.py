@@ -27,7 +27,12 @@ def _build(to: str, subject: str, body: str) -> EmailMessage:
 
 
 def _send_console(message: EmailMessage) -> None:
-    print(f"----- e-mail -----\n{message}\n------------------", flush=True)  # noqa: T201
+    # Decoded, so that links can be copied straight from the terminal.
+    print(  # noqa: T201
+        f"----- e-mail -----\nFrom: {message['From']}\nTo: {message['To']}\n"
+        f"Subject: {message['Subject']}\n\n{message.get_content()}------------------",
+        flush=True,
+    )
 
 
 def _send_smtp(message: EmailMessage) -> None:
