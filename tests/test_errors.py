@@ -89,3 +89,27 @@ def test_redis_down_refuses_to_let_tokens_through_unchecked(make_app, mailbox, s
     broken = make_app(blacklist="redis", REDIS_URL=f"redis://127.0.0.1:{services.free_port()}/0")
     response = broken.test_client().get("/me", headers=account.headers)
     _assert_problem(response, 503)
+
+
+def test_api_responses_are_not_cached_or_sniffed(client):
+    for response in (client.get("/health"), client.get("/nope")):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_request_id_is_echoed_or_made_up(client):
+    assert (
+        client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    generated = client.get("/health", headers={"X-Request-ID": "bad id;<script>"}).headers["X-Request-ID"]
+    assert len(generated) == 32 and generated.isalnum()
+
+
+@pytest.mark.parametrize("stack", [("sqlite", "database")])
+def test_cors_allows_only_configured_origins(make_app, stack):
+    client = make_app(CORS_ORIGINS=["https://app.example"]).test_client()
+    allowed = client.get("/health", headers={"Origin": "https://app.example"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    other = client.get("/health", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
