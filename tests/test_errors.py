@@ -102,7 +102,9 @@ def test_request_id_is_echoed_or_made_up(client):
         client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
         == "abc-123"
     )
-    generated = client.get("/health", headers={"X-Request-ID": "bad id;<script>"}).headers["X-Request-ID"]
+    generated = client.get("/health", headers={"X-Request-ID": "bad id;<script>"}).headers[
+        "X-Request-ID"
+    ]
     assert len(generated) == 32 and generated.isalnum()
 
 

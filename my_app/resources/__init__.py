@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from my_app.resources import auth, health, random_array, users
+from my_app.resources import auth, bookings, catalog, health, random_array, users
 from my_app.resources.base import Api
 
 ROUTES = [
@@ -19,6 +19,17 @@ ROUTES = [
     (users.UserItem, "/user/<int:user_id>"),
     (users.UserList, "/users"),
     (random_array.RandomArray, "/generate_random_array"),
+    (bookings.SubmitRequest, "/submit_request"),
+    (bookings.ListRequests, "/list_requests"),
+    (bookings.MyRequests, "/my_requests"),
+    (bookings.RequestItem, "/request/<int:booking_id>"),
+    (bookings.RequestHistory, "/request/<int:booking_id>/history"),
+    (bookings.AcceptRequest, "/accept_request"),
+    (bookings.RejectRequest, "/reject_request"),
+    (bookings.CancelRequest, "/cancel_request"),
+    (bookings.DeleteRequest, "/delete_request/<int:booking_id>"),
+    (catalog.ResourceList, "/resources"),
+    (catalog.ResourceItem, "/resources/<int:resource_id>"),
 ]
 
 

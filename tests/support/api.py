@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import count
 from urllib.parse import urlsplit
 
@@ -60,6 +61,22 @@ class ApiClient:
         account.tokens = self.login(account.username, password).json
         return account
 
+    def submit(self, account: Account, **overrides):
+        return self.client.post(
+            "/submit_request", json=booking_body(**overrides), headers=account.headers
+        )
+
+    def booking(self, account: Account, **overrides) -> dict:
+        """A submitted booking request, as returned."""
+        response = self.submit(account, **overrides)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def decide(self, account: Account, action: str, booking_id: int, **body):
+        return self.client.post(
+            f"/{action}_request", json={"id": booking_id, **body}, headers=account.headers
+        )
+
     def admin(self, username: str | None = None, password: str = PASSWORD) -> Account:
         """An admin created with `flask create-admin`, logged in."""
         username = username or f"admin{next(_serial)}"
@@ -71,3 +88,27 @@ class ApiClient:
         tokens = self.login(username, password).json
         me = self.client.get("/me", headers=bearer(tokens["access_token"])).json
         return Account(me["id"], username, email, password, tokens)
+
+
+def future(hours: float = 24, minutes: float = 0) -> str:
+    """An ISO 8601 UTC time `hours` from now, to the minute."""
+    moment = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(
+        hours=hours, minutes=minutes
+    )
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def booking_body(**overrides) -> dict:
+    body = {
+        "topic": "Quarterly planning talk",
+        "event_time": future(48),
+        "duration_minutes": 60,
+        "address": {
+            "street": "1 Main Street",
+            "city": "Springfield",
+            "state": "IL",
+            "postal_code": "62701",
+            "country": "US",
+        },
+    }
+    return {**body, **overrides}

@@ -1,0 +1,17 @@
+"""Booking housekeeping: run `expire-requests` from cron on any one (or every) host."""
+
+import click
+from flask.cli import with_appcontext
+
+from my_app.services import bookings
+
+
+@click.command("expire-requests")
+@with_appcontext
+def expire_requests() -> None:
+    """Move pending requests whose event time has passed to `expired`."""
+    count = bookings.expire_due()
+    click.echo(f"Expired {count} pending booking request(s).")
+
+
+COMMANDS = [expire_requests]

@@ -1,0 +1,101 @@
+"""Bookable resources, booking requests and their append-only history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from my_app.extensions import db
+from my_app.models.types import UTCDateTime, utcnow
+from my_app.models.user import User
+
+STATUSES = ("pending", "accepted", "rejected", "cancelled", "expired")
+MAX_DURATION_MINUTES = 10080
+
+
+class BookableResource(db.Model):
+    """Something that can be booked: a speaker, a room, a vehicle."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+sa.Index("uq_resources_name_lower", sa.func.lower(BookableResource.name), unique=True)
+
+
+class BookingRequest(db.Model):
+    __tablename__ = "booking_requests"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+        sa.CheckConstraint(
+            f"duration_minutes BETWEEN 1 AND {MAX_DURATION_MINUTES}", name="duration"
+        ),
+        sa.CheckConstraint("end_time > event_time", name="interval"),
+        # Keyset listing: every filter is followed by the (event_time, id) sort key.
+        sa.Index("ix_booking_requests_event_time_id", "event_time", "id"),
+        sa.Index("ix_booking_requests_status_event_time_id", "status", "event_time", "id"),
+        sa.Index("ix_booking_requests_resource_event_time_id", "resource_id", "event_time", "id"),
+        sa.Index(
+            "ix_booking_requests_requester_event_time_id", "requested_by_id", "event_time", "id"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(sa.ForeignKey("resources.id"))
+    topic: Mapped[str] = mapped_column(sa.String(200))
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int]
+    end_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    street: Mapped[str] = mapped_column(sa.String(200))
+    city: Mapped[str] = mapped_column(sa.String(120))
+    state: Mapped[str | None] = mapped_column(sa.String(120))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(32))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    # A deleted account takes its requests with it; a deleted admin's decisions stay.
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    @property
+    def address(self) -> dict[str, str | None]:
+        return {
+            "street": self.street,
+            "city": self.city,
+            "state": self.state,
+            "postal_code": self.postal_code,
+            "country": self.country,
+        }
+
+
+class BookingHistory(db.Model):
+    """One row per status change, submission included; never updated."""
+
+    __tablename__ = "booking_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("booking_requests.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(sa.String(16))
+    to_status: Mapped[str] = mapped_column(sa.String(16))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    by: Mapped[User | None] = relationship(lazy="joined")

@@ -1,0 +1,154 @@
+"""Shapes of booking requests, their history and bookable resources."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pycountry
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from my_app.models.booking import MAX_DURATION_MINUTES, STATUSES
+from my_app.schemas.base import (
+    BodySchema,
+    NonBlank,
+    PageQuerySchema,
+    Trimmed,
+    UTCDateTime,
+)
+from my_app.schemas.user import UserRefSchema
+
+REASON = validate.Length(max=1000)
+
+
+class Country(Trimmed):
+    """An ISO 3166-1 country as alpha-2, alpha-3 or English name in; alpha-2 out."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text and not text.isdigit():
+            try:
+                return pycountry.countries.lookup(text).alpha_2
+            except LookupError:
+                pass
+        raise ValidationError("Not an ISO 3166-1 country code or English country name.")
+
+
+class AddressSchema(BodySchema):
+    street = NonBlank(required=True, validate=validate.Length(max=200))
+    city = NonBlank(required=True, validate=validate.Length(max=120))
+    state = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    postal_code = Trimmed(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    country = Country(required=True)
+
+
+class BookingCreateSchema(BodySchema):
+    resource_id = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+    topic = NonBlank(required=True, validate=validate.Length(max=200))
+    event_time = UTCDateTime(required=True)
+    duration_minutes = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_DURATION_MINUTES)
+    )
+    address = fields.Nested(AddressSchema, required=True)
+
+    @validates("event_time")
+    def _in_the_future(self, value: datetime, data_key: str) -> None:
+        if value <= datetime.now(UTC):
+            raise ValidationError("Must lie in the future.")
+
+
+class BookingIdSchema(BodySchema):
+    id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class BookingDecisionSchema(BookingIdSchema):
+    reason = Trimmed(load_default=None, allow_none=True, validate=REASON)
+
+
+class AddressOutSchema(Schema):
+    street = fields.String()
+    city = fields.String()
+    state = fields.String(allow_none=True)
+    postal_code = fields.String(allow_none=True)
+    country = fields.String()
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    resource_id = fields.Integer()
+    topic = fields.String()
+    event_time = UTCDateTime()
+    duration_minutes = fields.Integer()
+    end_time = UTCDateTime()
+    address = fields.Nested(AddressOutSchema)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    requested_by = fields.Nested(UserRefSchema)
+    decided_by = fields.Nested(UserRefSchema, allow_none=True)
+    decided_at = UTCDateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class BookingListSchema(Schema):
+    bookings = fields.List(fields.Nested(BookingSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class MyBookingsQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class BookingsQuerySchema(MyBookingsQuerySchema):
+    resource_id = fields.Integer(validate=validate.Range(min=1))
+    requested_by = fields.Integer(validate=validate.Range(min=1))
+    from_ = UTCDateTime(data_key="from")
+    to = UTCDateTime()
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
+            raise ValidationError("'from' must not be after 'to'.", "to")
+
+
+class HistoryEntrySchema(Schema):
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    by = fields.Nested(UserRefSchema, allow_none=True)
+    at = UTCDateTime()
+    reason = fields.String(allow_none=True)
+
+
+class HistorySchema(Schema):
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class DeletedBookingSchema(Schema):
+    message = fields.String()
+    id = fields.Integer()
+
+
+class ResourceSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    active = fields.Boolean()
+
+
+class ResourceListSchema(Schema):
+    resources = fields.List(fields.Nested(ResourceSchema))
+
+
+class ResourceCreateSchema(BodySchema):
+    name = NonBlank(required=True, validate=validate.Length(max=120))
+    description = Trimmed(load_default="", validate=validate.Length(max=2000))
+
+
+class ResourceUpdateSchema(BodySchema):
+    name = NonBlank(validate=validate.Length(max=120))
+    description = Trimmed(validate=validate.Length(max=2000))
+    active = fields.Boolean(truthy={True}, falsy={False})
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one of 'name', 'description' or 'active'.")

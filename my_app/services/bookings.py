@@ -1,0 +1,267 @@
+"""The booking workflow: the one state machine every path goes through.
+
+    pending ──► accepted ──► cancelled
+       │
+       ├──► rejected
+       ├──► cancelled
+       └──► expired
+
+Each move is a guarded UPDATE (`… WHERE id = :id AND status = :from`), so of
+two concurrent deciders exactly one wins and exactly one history row is
+written, in the same transaction. Accepted requests of a resource never
+overlap: a friendly pre-check names the conflicting ids, and the database
+itself (an exclusion constraint on PostgreSQL, triggers on SQLite) refuses
+whatever slips past it in a race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from my_app.errors import Conflict, Forbidden, NotFound
+from my_app.extensions import db
+from my_app.models import BookingHistory, BookingRequest, User
+from my_app.models.types import utcnow
+from my_app.services import catalog, mail
+from my_app.services.pagination import decode_cursor, page
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"accepted", "rejected", "cancelled", "expired"}),
+    "accepted": frozenset({"cancelled"}),
+}
+NOTIFIED = {"accepted", "rejected", "cancelled"}
+
+
+def can_move(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_booking(booking_id: int) -> BookingRequest:
+    booking = db.session.get(BookingRequest, booking_id)
+    if booking is None:
+        raise NotFound(f"There is no booking request {booking_id}.")
+    return booking
+
+
+def visible_booking(actor: User, booking_id: int) -> BookingRequest:
+    booking = get_booking(booking_id)
+    if not actor.is_admin and booking.requested_by_id != actor.id:
+        raise Forbidden("You may only see your own booking requests.")
+    return booking
+
+
+def history(actor: User, booking_id: int) -> list[BookingHistory]:
+    visible_booking(actor, booking_id)
+    query = (
+        sa.select(BookingHistory)
+        .where(BookingHistory.booking_id == booking_id)
+        .order_by(BookingHistory.at, BookingHistory.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def list_bookings(
+    limit: int,
+    cursor: str | None = None,
+    status: str | None = None,
+    resource_id: int | None = None,
+    requested_by: int | None = None,
+    from_: datetime | None = None,
+    to: datetime | None = None,
+) -> tuple[list[BookingRequest], str | None]:
+    """A page ordered by (event_time, id), continuing after `cursor`."""
+    query = sa.select(BookingRequest)
+    for column, value in (
+        (BookingRequest.status, status),
+        (BookingRequest.resource_id, resource_id),
+        (BookingRequest.requested_by_id, requested_by),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if from_ is not None:
+        query = query.where(BookingRequest.event_time >= from_)
+    if to is not None:
+        query = query.where(BookingRequest.event_time < to)
+    if cursor:
+        after_time, after_id = decode_cursor(cursor, _aware_datetime, int)
+        query = query.where(
+            sa.tuple_(BookingRequest.event_time, BookingRequest.id)
+            > sa.tuple_(sa.literal(after_time, BookingRequest.event_time.type), after_id)
+        )
+    query = query.order_by(BookingRequest.event_time, BookingRequest.id).limit(limit + 1)
+    rows = list(db.session.scalars(query).unique())
+    return page(rows, limit, key=lambda b: [b.event_time.isoformat(), b.id])
+
+
+def _aware_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("cursor time without an offset")
+    return parsed
+
+
+# ---------------------------------------------------------------- writing
+
+
+def submit(requester: User, resource_id: int, address: dict, **fields) -> BookingRequest:
+    catalog.get_resource(resource_id, bookable=True)
+    now = utcnow()
+    booking = BookingRequest(
+        resource_id=resource_id,
+        requested_by_id=requester.id,
+        status="pending",
+        end_time=fields["event_time"] + timedelta(minutes=fields["duration_minutes"]),
+        created_at=now,
+        updated_at=now,
+        **address,
+        **fields,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    db.session.add(
+        BookingHistory(booking_id=booking.id, to_status="pending", actor_id=requester.id, at=now)
+    )
+    db.session.commit()
+    return booking
+
+
+def overlapping_ids(booking: BookingRequest) -> list[int]:
+    """Accepted requests of the same resource whose [start, end) meets this one's."""
+    query = (
+        sa.select(BookingRequest.id)
+        .where(
+            BookingRequest.resource_id == booking.resource_id,
+            BookingRequest.status == "accepted",
+            BookingRequest.id != booking.id,
+            BookingRequest.event_time < booking.end_time,
+            BookingRequest.end_time > booking.event_time,
+        )
+        .order_by(BookingRequest.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def _overlap_conflict(ids: Iterable[int]) -> Conflict:
+    listed = ", ".join(str(i) for i in ids) or "another request"
+    return Conflict(f"The request overlaps accepted request(s) {listed} of the same resource.")
+
+
+def _move(booking: BookingRequest, to_status: str, actor: User | None, reason: str | None) -> None:
+    """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit."""
+    from_status = booking.status
+    if not can_move(from_status, to_status):
+        raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
+    now = utcnow()
+    moved = db.session.execute(
+        sa.update(BookingRequest)
+        .where(BookingRequest.id == booking.id, BookingRequest.status == from_status)
+        .values(
+            status=to_status,
+            decided_by_id=actor.id if actor else None,
+            decided_at=now,
+            reason=reason,
+            updated_at=now,
+        )
+        .returning(BookingRequest.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if moved is None:
+        db.session.rollback()
+        current = get_booking(booking.id).status
+        raise Conflict(f"The request is already {current}; it cannot become {to_status}.")
+    db.session.add(
+        BookingHistory(
+            booking_id=booking.id,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor.id if actor else None,
+            at=now,
+            reason=reason,
+        )
+    )
+
+
+def _finish(booking: BookingRequest, actor: User | None) -> BookingRequest:
+    db.session.commit()
+    db.session.refresh(booking)
+    if booking.status in NOTIFIED and actor is not None and actor.is_admin:
+        _notify(booking)
+    return booking
+
+
+def accept(admin: User, booking_id: int) -> BookingRequest:
+    booking = get_booking(booking_id)
+    if booking.status == "pending" and booking.event_time <= utcnow():
+        raise Conflict("The event has already started; the request can no longer be accepted.")
+    if booking.status == "pending" and (conflicts := overlapping_ids(booking)):
+        raise _overlap_conflict(conflicts)
+    try:
+        _move(booking, "accepted", admin, None)
+        db.session.flush()
+    except IntegrityError:
+        # Another admin accepted an overlapping request between our check and our update.
+        db.session.rollback()
+        raise _overlap_conflict(overlapping_ids(get_booking(booking_id))) from None
+    return _finish(booking, admin)
+
+
+def reject(admin: User, booking_id: int, reason: str | None = None) -> BookingRequest:
+    booking = get_booking(booking_id)
+    _move(booking, "rejected", admin, reason)
+    return _finish(booking, admin)
+
+
+def cancel(actor: User, booking_id: int, reason: str | None = None) -> BookingRequest:
+    booking = visible_booking(actor, booking_id)
+    _move(booking, "cancelled", actor, reason)
+    return _finish(booking, actor)
+
+
+def delete(booking_id: int) -> None:
+    db.session.delete(get_booking(booking_id))
+    db.session.commit()
+
+
+def expire_due(now: datetime | None = None) -> int:
+    """Move every pending request whose event time has passed to `expired`."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(BookingRequest)
+        .where(BookingRequest.status == "pending", BookingRequest.event_time <= now)
+        .order_by(BookingRequest.id)
+    ).all()
+    expired = 0
+    for booking in due:
+        try:
+            _move(booking, "expired", None, "The event time passed while the request was pending.")
+        except Conflict:
+            continue  # decided, or expired by a concurrent sweep, in the meantime
+        db.session.commit()
+        expired += 1
+    return expired
+
+
+def _notify(booking: BookingRequest) -> None:
+    verb = {"accepted": "accepted", "rejected": "rejected", "cancelled": "cancelled"}[
+        booking.status
+    ]
+    lines = [
+        f"Hello {booking.requested_by.username},",
+        "",
+        f'your booking request #{booking.id} "{booking.topic}" for '
+        f"{booking.event_time:%Y-%m-%d %H:%M} UTC was {verb}.",
+    ]
+    if booking.reason:
+        lines += ["", f"Reason: {booking.reason}"]
+    mail.send_mail(
+        booking.requested_by.email,
+        f"Your booking request #{booking.id} was {verb}",
+        "\n".join(lines) + "\n",
+    )

@@ -1,0 +1,60 @@
+"""The catalogue of bookable resources."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from my_app.errors import Conflict, NotFound
+from my_app.extensions import db
+from my_app.models import BookableResource
+
+DEFAULT_RESOURCE_ID = 1
+
+
+def list_resources() -> list[BookableResource]:
+    return list(db.session.scalars(sa.select(BookableResource).order_by(BookableResource.id)))
+
+
+def get_resource(resource_id: int, bookable: bool = False) -> BookableResource:
+    """The resource, or 404; with `bookable`, inactive ones count as missing too."""
+    resource = db.session.get(BookableResource, resource_id)
+    if resource is None or (bookable and not resource.active):
+        raise NotFound(f"There is no {'bookable ' if bookable else ''}resource {resource_id}.")
+    return resource
+
+
+def _ensure_name_free(name: str, except_id: int | None = None) -> None:
+    query = sa.select(BookableResource.id).where(
+        sa.func.lower(BookableResource.name) == name.lower()
+    )
+    if except_id is not None:
+        query = query.where(BookableResource.id != except_id)
+    if db.session.scalar(query) is not None:
+        raise Conflict(f"A resource named {name!r} exists.")
+
+
+def _commit(name: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent create or rename took the name
+        db.session.rollback()
+        raise Conflict(f"A resource named {name!r} exists.") from None
+
+
+def create_resource(name: str, description: str = "") -> BookableResource:
+    _ensure_name_free(name)
+    resource = BookableResource(name=name, description=description, active=True)
+    db.session.add(resource)
+    _commit(name)
+    return resource
+
+
+def update_resource(resource_id: int, **changes) -> BookableResource:
+    resource = get_resource(resource_id)
+    if "name" in changes:
+        _ensure_name_free(changes["name"], except_id=resource_id)
+    for field, value in changes.items():
+        setattr(resource, field, value)
+    _commit(resource.name)
+    return resource
