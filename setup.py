@@ -44,6 +44,11 @@ setup(
             "aiosmtpd==1.4.6",
             "requests==2.34.2",
             "freezegun==1.5.5",
+            "openapi-spec-validator==0.9.0",
+            "schemathesis==4.32.5",
+            "nbclient==0.11.0",
+            "nbformat==5.11.1",
+            "ipykernel==7.4.0",
         ],
     },
 )

@@ -24,6 +24,7 @@ class EndpointDoc:
     response: type[Schema] | Schema | None = None  # success body
     status: int = 200  # success status
     errors: tuple[int, ...] = ()  # further error statuses beyond those implied
+    responses: dict = field(default_factory=dict)  # other statuses with a JSON body schema
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -35,13 +36,16 @@ def documented(
     response=None,
     status: int = 200,
     errors: Iterable[int] = (),
+    responses: dict | None = None,
     tags: Iterable[str] = (),
 ) -> Callable:
     if auth not in AUTH_KINDS:
         raise ValueError(f"auth must be one of {AUTH_KINDS}")
 
     def decorate(method: Callable) -> Callable:
-        method.apidoc = EndpointDoc(auth, body, query, response, status, tuple(errors), tuple(tags))
+        method.apidoc = EndpointDoc(
+            auth, body, query, response, status, tuple(errors), dict(responses or {}), tuple(tags)
+        )
         return method
 
     return decorate

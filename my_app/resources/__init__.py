@@ -8,6 +8,7 @@ from my_app.resources.base import Api
 ROUTES = [
     (health.Health, "/health"),
     (health.Ping, "/ping"),
+    (health.OpenAPIDocument, "/openapi.json"),
     (auth.Register, "/register"),
     (auth.ConfirmEmail, "/user_confirm/<string:token>"),
     (auth.ResendConfirmation, "/resend_confirmation"),

@@ -1,6 +1,7 @@
 """Liveness and readiness probes."""
 
 from my_app.apidoc import documented
+from my_app.openapi import get_spec
 from my_app.resources.base import Resource
 from my_app.schemas.health import HealthSchema, ReadinessSchema
 from my_app.services.health import readiness
@@ -14,8 +15,15 @@ class Health(Resource):
 
 
 class Ping(Resource):
-    @documented(response=ReadinessSchema, errors=(503,), tags=("health",))
+    @documented(response=ReadinessSchema, responses={503: ReadinessSchema}, tags=("health",))
     def get(self):
         """Readiness: database reachable and schema at the migrations' head."""
         report, ready = readiness()
         return report, 200 if ready else 503
+
+
+class OpenAPIDocument(Resource):
+    @documented(tags=("docs",))
+    def get(self):
+        """This OpenAPI 3 document, generated from the code."""
+        return get_spec()

@@ -1,0 +1,90 @@
+"""GET /openapi.json and GET /docs: a valid, complete description served by the app itself."""
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.parametrize("stack", [("sqlite", "database")])
+
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+def _openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).rstrip("/") or "/"
+
+
+def test_openapi_document_is_valid(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json
+    validate(document)
+    assert document["openapi"].startswith("3.")
+
+
+def test_every_route_the_app_serves_is_described(app, client):
+    document = client.get("/openapi.json").json
+    served = {
+        (_openapi_path(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in {"static"} and "<path:" not in rule.rule
+        for method in rule.methods & METHODS
+    }
+    described = {
+        (path, method)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method.upper() in METHODS
+    }
+    assert served == described
+    assert ("/docs", "get") in described
+
+
+def test_every_operation_has_a_summary_and_problem_errors(client):
+    document = client.get("/openapi.json").json
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method.upper() not in METHODS:
+                continue
+            assert operation["summary"], (path, method)
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and path != "/ping":
+                    assert "application/problem+json" in response["content"], (path, status)
+
+
+def test_protected_operations_declare_bearer_security_and_401(client):
+    document = client.get("/openapi.json").json
+    me = document["paths"]["/me"]["get"]
+    assert me["security"] == [{"bearerAuth": []}]
+    assert "401" in me["responses"]
+    assert "security" not in document["paths"]["/login"]["post"]
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+def test_bodies_are_the_schemas_the_resources_use(client):
+    document = client.get("/openapi.json").json
+    schemas = document["components"]["schemas"]
+    create = schemas["BookingCreate"]
+    assert set(create["required"]) == {"topic", "event_time", "duration_minutes", "address"}
+    assert create["additionalProperties"] is False
+    assert create["properties"]["event_time"]["format"] == "date-time"
+    assert create["properties"]["duration_minutes"]["maximum"] == 10080
+    decided_by = schemas["Booking"]["properties"]["decided_by"]
+    assert decided_by.get("nullable") or any(v.get("nullable") for v in decided_by["anyOf"])
+    list_params = {p["name"] for p in document["paths"]["/list_requests"]["get"]["parameters"]}
+    assert {"status", "resource_id", "from", "to", "requested_by", "limit", "cursor"} <= list_params
+
+
+def test_docs_page_is_served_from_the_app_with_no_external_asset(client):
+    response = client.get("/docs/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "/openapi.json" in html
+    external = re.findall(r"""(?:src|href)=["'](https?://[^"']+)""", html)
+    assert external == []
+    for asset in re.findall(r"""(?:src|href)=["']([^"']+)""", html):
+        if asset.startswith("/docs/") or not asset.startswith("/"):
+            path = asset if asset.startswith("/") else f"/docs/{asset.lstrip('./')}"
+            assert client.get(path).status_code == 200, asset
+    assert client.get("/docs").status_code in (200, 301, 308)
