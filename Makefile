@@ -10,7 +10,7 @@ UWSGI_PROCESSES ?= 4
 export UWSGI_PROCESSES
 
 .DEFAULT_GOAL := help
-.PHONY: help prepare start test serve migrate lint
+.PHONY: help prepare start test serve migrate lint format fuzz notebook bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -39,3 +39,20 @@ migrate: ## Apply migrations to DATABASE_URL
 lint: ## ruff lint and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+format: ## Format the code with ruff (and apply safe lint fixes)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+fuzz: ## schemathesis against a live server's /openapi.json, as a requester and as an admin
+	cd tools && ../$(BIN)/python fuzz.py
+
+notebook: ## Re-run api_usage.ipynb against a live server and save its outputs
+	cd tools && ../$(BIN)/python run_notebook.py --save
+
+bench: ## Booking list and accept latency at 1k and 1M rows (needs PostgreSQL)
+	$(BIN)/python bench/bench_bookings.py
+
+clean: ## Remove caches, build output and the development database
+	rm -rf .pytest_cache .ruff_cache build dist *.egg-info instance reports .coverage
+	find . -name __pycache__ -type d -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask_swagger_ui import get_swaggerui_blueprint
 
 from my_app.apidoc import EndpointDoc
+from my_app.schemas.base import MAX_ID
 
 TITLE = "my_app booking requests API"
 VERSION = "1.0.0"
@@ -24,9 +25,9 @@ DOCS_URL = "/docs"
 SPEC_URL = "/openapi.json"
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 _PARAM_TYPES = {
-    "int": {"type": "integer", "minimum": 0},
+    "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "string": {"type": "string"},
-    None: {"type": "string"},
+    "": {"type": "string"},
 }
 
 ERROR_DESCRIPTIONS = {

@@ -1,9 +1,11 @@
 """The HTTP surface: every path of the contract, mapped to its resource."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from my_app.resources import auth, bookings, catalog, health, random_array, users
 from my_app.resources.base import Api
+from my_app.schemas.base import MAX_ID
 
 ROUTES = [
     (health.Health, "/health"),
@@ -17,24 +19,32 @@ ROUTES = [
     (auth.Logout, "/logout"),
     (auth.LogoutAll, "/logout_all"),
     (auth.Me, "/me"),
-    (users.UserItem, "/user/<int:user_id>"),
+    (users.UserItem, "/user/<id:user_id>"),
     (users.UserList, "/users"),
     (random_array.RandomArray, "/generate_random_array"),
     (bookings.SubmitRequest, "/submit_request"),
     (bookings.ListRequests, "/list_requests"),
     (bookings.MyRequests, "/my_requests"),
-    (bookings.RequestItem, "/request/<int:booking_id>"),
-    (bookings.RequestHistory, "/request/<int:booking_id>/history"),
+    (bookings.RequestItem, "/request/<id:booking_id>"),
+    (bookings.RequestHistory, "/request/<id:booking_id>/history"),
     (bookings.AcceptRequest, "/accept_request"),
     (bookings.RejectRequest, "/reject_request"),
     (bookings.CancelRequest, "/cancel_request"),
-    (bookings.DeleteRequest, "/delete_request/<int:booking_id>"),
+    (bookings.DeleteRequest, "/delete_request/<id:booking_id>"),
     (catalog.ResourceList, "/resources"),
-    (catalog.ResourceItem, "/resources/<int:resource_id>"),
+    (catalog.ResourceItem, "/resources/<id:resource_id>"),
 ]
 
 
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a row id; anything outside 1..MAX_ID is simply not found."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
 def init_app(app: Flask) -> Api:
+    app.url_map.converters["id"] = IdConverter
     api = Api(app, catch_all_404s=False)
     for resource, path in ROUTES:
         # Both spellings are routed, so a trailing slash never redirects or 404s.

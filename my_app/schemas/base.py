@@ -6,6 +6,15 @@ from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+# Row ids are 32-bit integers on every database; larger numbers name nothing.
+MAX_ID = 2**31 - 1
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
+
+
+def Id(**kwargs) -> fields.Integer:
+    """A row id: a JSON integer from 1 to MAX_ID."""
+    return fields.Integer(strict=True, validate=ID_RANGE, **kwargs)
+
 
 class BodySchema(Schema):
     """A request body: unknown fields are refused."""

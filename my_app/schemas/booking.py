@@ -9,7 +9,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from my_app.models.booking import MAX_DURATION_MINUTES, STATUSES
 from my_app.schemas.base import (
+    ID_RANGE,
     BodySchema,
+    Id,
     NonBlank,
     PageQuerySchema,
     Trimmed,
@@ -42,7 +44,7 @@ class AddressSchema(BodySchema):
 
 
 class BookingCreateSchema(BodySchema):
-    resource_id = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1))
+    resource_id = Id(load_default=1)
     topic = NonBlank(required=True, validate=validate.Length(max=200))
     event_time = UTCDateTime(required=True)
     duration_minutes = fields.Integer(
@@ -57,7 +59,7 @@ class BookingCreateSchema(BodySchema):
 
 
 class BookingIdSchema(BodySchema):
-    id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    id = Id(required=True)
 
 
 class BookingDecisionSchema(BookingIdSchema):
@@ -99,8 +101,8 @@ class MyBookingsQuerySchema(PageQuerySchema):
 
 
 class BookingsQuerySchema(MyBookingsQuerySchema):
-    resource_id = fields.Integer(validate=validate.Range(min=1))
-    requested_by = fields.Integer(validate=validate.Range(min=1))
+    resource_id = fields.Integer(validate=ID_RANGE)
+    requested_by = fields.Integer(validate=ID_RANGE)
     from_ = UTCDateTime(data_key="from")
     to = UTCDateTime()
 

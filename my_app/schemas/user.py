@@ -43,6 +43,7 @@ class UserListSchema(Schema):
 
 class EmailField(Trimmed):
     def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"format": "email"})
         super().__init__(validate=[validate.Email(), validate.Length(max=254)], **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -12,7 +12,7 @@ from my_app.extensions import db
 from my_app.models import User
 from my_app.models.types import utcnow
 from my_app.services import mail
-from my_app.services.pagination import decode_cursor, page
+from my_app.services.pagination import decode_cursor, page, row_id
 from my_app.services.passwords import hash_password, spend_equal_time, verify_password
 
 CONFIRM_SALT = "my_app/email-confirmation"
@@ -176,7 +176,7 @@ def list_users(
 ) -> tuple[list[User], str | None]:
     query = sa.select(User).order_by(User.id).limit(limit + 1)
     if cursor:
-        (last_id,) = decode_cursor(cursor, int)
+        (last_id,) = decode_cursor(cursor, row_id)
         query = query.where(User.id > last_id)
     if role:
         query = query.where(User.role == role)

@@ -27,7 +27,7 @@ from my_app.extensions import db
 from my_app.models import BookingHistory, BookingRequest, User
 from my_app.models.types import utcnow
 from my_app.services import catalog, mail
-from my_app.services.pagination import decode_cursor, page
+from my_app.services.pagination import decode_cursor, page, row_id
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"accepted", "rejected", "cancelled", "expired"}),
@@ -90,7 +90,7 @@ def list_bookings(
     if to is not None:
         query = query.where(BookingRequest.event_time < to)
     if cursor:
-        after_time, after_id = decode_cursor(cursor, _aware_datetime, int)
+        after_time, after_id = decode_cursor(cursor, _aware_datetime, row_id)
         query = query.where(
             sa.tuple_(BookingRequest.event_time, BookingRequest.id)
             > sa.tuple_(sa.literal(after_time, BookingRequest.event_time.type), after_id)

@@ -33,6 +33,13 @@ def decode_cursor(cursor: str, *converters: Callable[[Any], Any]) -> list[Any]:
         raise UnprocessableEntity({"cursor": ["Not a cursor returned by this API."]}) from None
 
 
+def row_id(value: Any) -> int:
+    """A cursor's id: an integer a row could have."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+        raise ValueError("not a row id")
+    return value
+
+
 def page(rows: list[Any], limit: int, key) -> tuple[list[Any], str | None]:
     """Cut a `limit + 1` fetch to `limit` rows and the cursor of the next page, if any."""
     if len(rows) <= limit:

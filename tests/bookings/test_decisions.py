@@ -197,3 +197,14 @@ def test_deleting_a_user_removes_their_requests_but_keeps_decisions(api, people)
     assert api.client.delete(f"/user/{second_admin.id}", headers=admin.headers).status_code == 200
     kept = api.client.get(f"/request/{own['id']}", headers=admin.headers).json
     assert (kept["status"], kept["decided_by"]) == ("accepted", None)
+
+
+@pytest.mark.parametrize("huge", [2**31, 82493168506898546688])
+def test_ids_beyond_any_row_are_404_or_422_never_500(api, people, huge):
+    alice, admin = people
+    assert api.client.get(f"/request/{huge}", headers=admin.headers).status_code == 404
+    assert api.client.get(f"/request/{huge}/history", headers=admin.headers).status_code == 404
+    assert api.client.delete(f"/user/{huge}", headers=admin.headers).status_code == 404
+    for action in ("accept", "reject", "cancel"):
+        assert api.decide(admin, action, huge).status_code == 422
+    assert api.submit(alice, resource_id=huge).status_code == 422

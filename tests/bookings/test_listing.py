@@ -91,3 +91,12 @@ def test_bad_list_query_is_422(api, scene, query):
     response = api.client.get(f"/list_requests?{query}", headers=admin.headers)
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
+
+
+def test_forged_cursor_with_a_huge_id_is_422(api, scene):
+    from my_app.services.pagination import encode_cursor
+
+    admin, _, _, _ = scene
+    cursor = encode_cursor(["2030-01-01T00:00:00+00:00", 2**70])
+    response = api.client.get(f"/list_requests?cursor={cursor}", headers=admin.headers)
+    assert response.status_code == 422
