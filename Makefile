@@ -30,8 +30,7 @@ test: ## Run the whole test suite
 
 serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers
 	$(FLASK) db upgrade
-	$(BIN)/uwsgi --module wsgi:app --master --lazy-apps --need-app --die-on-term \
-		--processes $(UWSGI_PROCESSES) --http $(HOST):$(PORT)
+	UWSGI_HTTP=$(HOST):$(PORT) $(BIN)/uwsgi --ini deploy/uwsgi.ini
 
 migrate: ## Apply migrations to DATABASE_URL
 	$(FLASK) db upgrade

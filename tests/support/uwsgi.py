@@ -23,8 +23,9 @@ UWSGI = shutil.which("uwsgi", path=str(Path(sys.executable).parent)) or "uwsgi"
 class UWSGIServer:
     """`uwsgi --http-socket` on a free loopback port, with a stats server to see each worker."""
 
-    def __init__(self, environ: dict[str, str], processes: int = 4, extra_args=()):
+    def __init__(self, environ: dict[str, str], processes: int = 4, uwsgi_socket: bool = False):
         self.port = free_port()
+        self.socket_port = free_port() if uwsgi_socket else None
         self.stats_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.environ = {**os.environ, **environ}
@@ -40,8 +41,9 @@ class UWSGIServer:
             "--stats", f"127.0.0.1:{self.stats_port}",
             "--disable-logging",
             "--add-header", "Connection: close",  # http-socket does not keep connections alive
-            *extra_args,
         ]  # fmt: skip
+        if self.socket_port:  # the uwsgi protocol, for nginx's uwsgi_pass
+            self.args += ["--socket", f"127.0.0.1:{self.socket_port}"]
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> UWSGIServer:
@@ -91,3 +93,40 @@ class UWSGIServer:
 
     def requests_per_worker(self) -> dict[int, int]:
         return {worker["pid"]: worker["requests"] for worker in self.workers()}
+
+
+def environ_for(app) -> dict[str, str]:
+    """The environment that makes a uWSGI-served app use `app`'s database, store and mail."""
+    config = app.config
+    environ = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+        "BLACKLIST_BACKEND": config["BLACKLIST_BACKEND"],
+        "BLACKLIST_REDIS_PREFIX": config["BLACKLIST_REDIS_PREFIX"],
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(config["MAIL_PORT"]),
+        "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
+    }
+    if config["REDIS_URL"]:
+        environ["REDIS_URL"] = config["REDIS_URL"]
+    return environ
+
+
+def hit_every_worker(server: UWSGIServer, url: str, headers: dict, rounds: int = 10) -> list[int]:
+    """GET `url` on `server` from 8 threads until each worker has answered; the statuses seen."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = server.requests_per_worker()
+
+    def get(_):
+        return requests.get(f"{server.url}{url}", headers=headers, timeout=10).status_code
+
+    statuses: list[int] = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(rounds):  # bounded
+            statuses += pool.map(get, range(40))
+            after = server.requests_per_worker()
+            if all(after[pid] > before[pid] for pid in before):
+                return statuses
+    raise AssertionError(f"not every worker answered: {before} -> {after}")

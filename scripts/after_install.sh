@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# CodeDeploy AfterInstall: virtualenv and packages, migrations, the systemd unit and nginx site.
+set -euo pipefail
+APP_DIR=/opt/my_app
+PYTHON=$(command -v python3.11 || command -v python3)
+cd "$APP_DIR"
+"$PYTHON" -m venv .venv
+.venv/bin/pip install --quiet --upgrade pip setuptools wheel
+.venv/bin/pip install --quiet .
+chown -R my_app:www-data "$APP_DIR"
+
+# Migrations are idempotent; with several hosts, whichever deploys first applies them.
+set -a
+# shellcheck disable=SC1091
+. /etc/my_app/my_app.env
+set +a
+sudo -E -u my_app .venv/bin/flask --app wsgi db upgrade
+
+install -m 644 deploy/my_app.service /etc/systemd/system/my_app.service
+systemctl daemon-reload
+NGINX_CONF=/etc/nginx/conf.d
+install -m 644 deploy/nginx/upstream.conf "$NGINX_CONF/my_app_upstream.conf"
+install -m 644 deploy/nginx/my_app.conf "$NGINX_CONF/my_app.conf"
+rm -f /etc/nginx/sites-enabled/default
+nginx -t

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# CodeDeploy BeforeInstall: system packages, the service account and its folders.
+set -euo pipefail
+if command -v dnf >/dev/null 2>&1; then
+    dnf install -y python3.11 python3.11-devel gcc nginx
+elif command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-dev gcc nginx
+fi
+getent group www-data >/dev/null || groupadd --system www-data
+id my_app >/dev/null 2>&1 || useradd --system --gid www-data --home-dir /opt/my_app --shell /usr/sbin/nologin my_app
+install -d -o my_app -g www-data -m 750 /opt/my_app
+install -d -o root -g www-data -m 750 /etc/my_app
+# The environment file names the secret; the secret itself stays in Secrets Manager.
+if [ ! -f /etc/my_app/my_app.env ]; then
+    cat > /etc/my_app/my_app.env <<'ENV'
+APP_ENV=production
+AWS_REGION=us-east-1
+AWS_SECRET_ID=my_app/production
+UWSGI_PROCESSES=4
+ENV
+    chmod 640 /etc/my_app/my_app.env
+    chgrp www-data /etc/my_app/my_app.env
+fi

@@ -1,0 +1,145 @@
+"""Every deployment file is checked: compose against the compose spec, the Dockerfile by
+hadolint, the CodeBuild/CodeDeploy specs against their schemas, the hook scripts by
+shellcheck, the build context by what it holds."""
+
+import json
+import shutil
+import subprocess
+import sys
+from fnmatch import fnmatch
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SCHEMAS = Path(__file__).parent / "schemas"
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    assert found, f"{name} is installed with the dev extras"
+    return found
+
+
+def _load(path: str):
+    return yaml.safe_load((ROOT / path).read_text())
+
+
+@pytest.mark.parametrize("compose", ["docker-compose-dev.yaml", "docker-compose-prd.yaml"])
+def test_compose_file_is_valid_under_the_compose_specification(compose):
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(ROOT / compose)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_compose_runs_the_stack_with_health_checks_and_restarts():
+    services = _load("docker-compose-prd.yaml")["services"]
+    assert {"app", "nginx", "postgres", "redis"} <= set(services)
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+        assert service["restart"] == "unless-stopped", name
+    assert services["app"]["env_file"] == "prod.env"
+    for mounted in services["nginx"]["volumes"]:
+        assert (ROOT / mounted.split(":")[0]).exists(), mounted
+
+
+def test_development_compose_has_app_database_cache_and_mail_catcher():
+    services = _load("docker-compose-dev.yaml")["services"]
+    assert {"app", "postgres", "redis", "mailpit"} <= set(services)
+    assert "--debug" in services["app"]["command"]
+
+
+def test_dockerfile_passes_hadolint():
+    result = subprocess.run(
+        [_tool("hadolint"), "--config", str(ROOT / ".hadolint.yaml"), str(ROOT / "Dockerfile")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck_and_uwsgi():
+    text = (ROOT / "Dockerfile").read_text()
+    assert text.count("\nFROM python:3.11") + text.startswith("FROM python:3.11") >= 2
+    assert "\nUSER 10001" in text
+    assert "HEALTHCHECK" in text and "/health" in text
+    assert "uwsgi --ini deploy/uwsgi.ini" in text
+
+
+def _context_files() -> set[str]:
+    """The files `docker build .` would send, by .dockerignore's rules."""
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    kept = set()
+    for path in ROOT.rglob("*"):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(ROOT).as_posix()
+        included = True
+        for pattern in patterns:
+            negate = pattern.startswith("!")
+            rule = pattern.lstrip("!").rstrip("/")
+            rule = rule[3:] if rule.startswith("**/") else rule
+            parts = relative.split("/")
+            hit = any(
+                fnmatch("/".join(parts[i:j]), rule)
+                for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)
+                if i == 0 or pattern.lstrip("!").startswith("**/")
+            )  # fmt: skip
+            if hit:
+                included = negate
+        if included:
+            kept.add(relative)
+    return kept
+
+
+def test_build_context_holds_what_the_image_needs_and_no_secrets():
+    context = _context_files()
+    for needed in ["setup.py", "wsgi.py", "config.py", "blacklist.py", "my_app/__init__.py",
+                   "migrations/env.py", "deploy/uwsgi.ini"]:  # fmt: skip
+        assert needed in context, needed
+    assert any(p.startswith("migrations/versions/") for p in context)
+    for path in context:
+        assert not path.startswith((".venv/", ".git/", "instance/", "tests/")), path
+        assert "__pycache__" not in path, path
+        assert not path.endswith((".pem", ".key", ".sqlite")), path
+        assert path in {"dev.env", "prod.env"} or not path.endswith(".env"), path
+
+
+@pytest.mark.parametrize(
+    ("spec", "schema"),
+    [("buildspec.yml", "buildspec.schema.json"), ("appspec.yml", "appspec.schema.json")],
+)
+def test_aws_spec_is_valid_under_its_schema(spec, schema):
+    jsonschema.validate(_load(spec), json.loads((SCHEMAS / schema).read_text()))
+
+
+def test_appspec_hooks_exist_and_are_executable():
+    hooks = _load("appspec.yml")["hooks"]
+    assert list(hooks) == [
+        "ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService",
+    ]  # fmt: skip
+    for entries in hooks.values():
+        for entry in entries:
+            script = ROOT / entry["location"]
+            assert script.exists() and script.stat().st_mode & 0o111, script
+
+
+def test_buildspec_ships_every_file_the_deployment_needs():
+    artifacts = _load("buildspec.yml")["artifacts"]["files"]
+    for needed in ["appspec.yml", "wsgi.py", "my_app/**/*", "migrations/**/*", "deploy/**/*",
+                   "scripts/**/*"]:  # fmt: skip
+        assert needed in artifacts
+
+
+def test_hook_scripts_pass_shellcheck():
+    scripts = sorted(str(p) for p in (ROOT / "scripts").glob("*.sh"))
+    result = subprocess.run([_tool("shellcheck"), *scripts], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
