@@ -2,10 +2,10 @@
 
 from flask import Flask
 
-from my_app.commands import accounts, bookings, maintenance
+from my_app.commands import accounts, aws, bookings, maintenance
 
 
 def init_app(app: Flask) -> None:
-    for module in (accounts, bookings, maintenance):
+    for module in (accounts, aws, bookings, maintenance):
         for command in module.COMMANDS:
             app.cli.add_command(command)

@@ -101,9 +101,14 @@ def resend_confirmation(email: str) -> None:
         send_confirmation(user)
 
 
+def find_user(login: str) -> User | None:
+    """The user whose username, or e-mail address, is `login`."""
+    return _find_by_email(login) if "@" in login else _find_by_username(login)
+
+
 def authenticate(login: str, password: str) -> User:
     """The user whose username or e-mail is `login` and whose password matches."""
-    user = _find_by_email(login) if "@" in login else _find_by_username(login)
+    user = find_user(login)
     if user is None:
         spend_equal_time(password)
         raise Unauthorized(BAD_CREDENTIALS)
