@@ -37,6 +37,12 @@ class Unauthorized(AppError):
     status, title, slug = 401, "Unauthorized", "unauthorized"
 
 
+class InvalidToken(Unauthorized):
+    """A token that was valid once but no longer speaks for anyone (revoked, account gone)."""
+
+    slug = "invalid-token"
+
+
 class Forbidden(AppError):
     status, title, slug = 403, "Forbidden", "forbidden"
 
@@ -112,6 +118,8 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def handle_app_error(error: AppError) -> Response:
+    if isinstance(error, InvalidToken):
+        return unauthorized(error.detail)
     return problem(error.status, error.title, error.detail, slug=error.slug, **error.extra)
 
 

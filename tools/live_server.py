@@ -7,6 +7,7 @@ requester ready to log in. Used by `make fuzz`, `make notebook` and tests.
 
 from __future__ import annotations
 
+import mailbox
 import os
 import socket
 import subprocess
@@ -34,15 +35,17 @@ def free_port() -> int:
 
 
 class Catcher:
-    """An SMTP server keeping every message it receives."""
+    """An SMTP server keeping every message it receives, also in a Maildir for other processes."""
 
-    def __init__(self):
+    def __init__(self, maildir: Path):
         self.messages = []
+        self.maildir = mailbox.Maildir(maildir, create=True)
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.maildir.add(envelope.content)
         return "250 OK"
 
     def last_link(self, address: str, marker: str = "/user_confirm/") -> str:
@@ -81,7 +84,7 @@ def _flask(args: list[str], environ: dict[str, str]) -> None:
 @contextmanager
 def live_server(extra_env: dict[str, str] | None = None):
     with tempfile.TemporaryDirectory() as tmp:
-        catcher = Catcher()
+        catcher = Catcher(Path(tmp) / "maildir")
         catcher.controller.start()
         port = free_port()
         environ = {
@@ -95,6 +98,11 @@ def live_server(extra_env: dict[str, str] | None = None):
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "RATELIMIT_ENABLED": "false",
             "LOG_LEVEL": "WARNING",
+            # What the notebook reads: where the server is, its mail, its admin.
+            "MY_APP_BASE_URL": f"http://127.0.0.1:{port}",
+            "MY_APP_MAILDIR": str(Path(tmp) / "maildir"),
+            "MY_APP_ADMIN_USERNAME": ADMIN[0],
+            "MY_APP_ADMIN_PASSWORD": ADMIN[2],
             **(extra_env or {}),
         }
         environ.pop("REDIS_URL", None)

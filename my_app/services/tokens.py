@@ -17,7 +17,7 @@ from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from blacklist import get_blacklist
-from my_app.errors import Unauthorized
+from my_app.errors import InvalidToken
 from my_app.extensions import db
 from my_app.models import User
 
@@ -64,7 +64,7 @@ def rotate(claims: Claims, user: User) -> dict[str, Any]:
     """Spend the refresh token in `claims` and hand out the session's next pair."""
     if not get_blacklist().add(_jti_key(claims), _token_expiry(claims)):
         end_session(claims)
-        raise Unauthorized("This refresh token has already been used; the session is ended.")
+        raise InvalidToken("This refresh token has already been used; the session is ended.")
     return issue_pair(user, sid=claims["sid"])
 
 
@@ -83,12 +83,12 @@ def load_user(claims: Claims) -> User:
     try:
         user_id = int(claims["sub"])
     except (KeyError, TypeError, ValueError):
-        raise Unauthorized("The token does not name a user.") from None
+        raise InvalidToken("The token does not name a user.") from None
     user = db.session.get(User, user_id)
     if user is None:
-        raise Unauthorized("The token's account no longer exists.")
+        raise InvalidToken("The token's account no longer exists.")
     if claims.get("ver") != user.token_version or "sid" not in claims:
-        raise Unauthorized("The token has been revoked.")
+        raise InvalidToken("The token has been revoked.")
     if not user.is_active:
-        raise Unauthorized("The token's account is disabled.")
+        raise InvalidToken("The token's account is disabled.")
     return user

@@ -1,0 +1,28 @@
+"""api_usage.ipynb runs, top to bottom, against a live server the test starts."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TOOLS = Path(__file__).resolve().parents[2] / "tools"
+
+
+@pytest.fixture
+def run_notebook(monkeypatch):
+    monkeypatch.syspath_prepend(str(TOOLS))
+    import run_notebook
+
+    return run_notebook
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter_client's own deprecations
+def test_api_usage_notebook_runs_green_against_a_live_server(run_notebook):
+    notebook = run_notebook.execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    for expected in ("E-mail address confirmed.", "overlaps accepted request", "Logged out.",
+                     "The token has been revoked.", "page 2:"):  # fmt: skip
+        assert expected in text, expected
+    assert "python" in sys.executable
