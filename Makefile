@@ -10,7 +10,7 @@ UWSGI_PROCESSES ?= 4
 export UWSGI_PROCESSES
 
 .DEFAULT_GOAL := help
-.PHONY: help prepare start test serve migrate lint format fuzz notebook bench clean
+.PHONY: help prepare start test serve migrate lint format fuzz notebook bench compose-dev compose-prd clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -51,6 +51,12 @@ notebook: ## Re-run api_usage.ipynb against a live server and save its outputs
 
 bench: ## Booking list and accept latency at 1k and 1M rows (needs PostgreSQL)
 	$(BIN)/python bench/bench_bookings.py
+
+compose-dev: ## Docker: the app with reload, PostgreSQL, Redis and a mail catcher
+	docker compose -f docker-compose-dev.yaml up --build
+
+compose-prd: ## Docker: nginx, uWSGI, PostgreSQL and Redis with settings from prod.env
+	docker compose -f docker-compose-prd.yaml up --build -d
 
 clean: ## Remove caches, build output and the development database
 	rm -rf .pytest_cache .ruff_cache build dist *.egg-info instance reports .coverage
