@@ -249,9 +249,7 @@ def expire_due(now: datetime | None = None) -> int:
 
 
 def _notify(booking: BookingRequest) -> None:
-    verb = {"accepted": "accepted", "rejected": "rejected", "cancelled": "cancelled"}[
-        booking.status
-    ]
+    verb = booking.status  # accepted, rejected or cancelled
     lines = [
         f"Hello {booking.requested_by.username},",
         "",
