@@ -22,4 +22,7 @@ NGINX_CONF=/etc/nginx/conf.d
 install -m 644 deploy/nginx/upstream.conf "$NGINX_CONF/my_app_upstream.conf"
 install -m 644 deploy/nginx/my_app.conf "$NGINX_CONF/my_app.conf"
 rm -f /etc/nginx/sites-enabled/default
+# Amazon Linux keeps its stock site in nginx.conf; without default_server it no
+# longer takes requests from ours (conf.d is included first).
+sed -i -E 's/^(\s*listen\s+[^;]*)\s+default_server/\1/' /etc/nginx/nginx.conf
 nginx -t

@@ -10,6 +10,11 @@ fi
 getent group www-data >/dev/null || groupadd --system www-data
 id my_app >/dev/null 2>&1 || useradd --system --gid www-data --home-dir /opt/my_app --shell /usr/sbin/nologin my_app
 install -d -o my_app -g www-data -m 750 /opt/my_app
+# nginx reaches uWSGI's socket through the www-data group (Debian's nginx runs as
+# www-data already; Amazon Linux's runs as nginx).
+if id nginx >/dev/null 2>&1; then
+    usermod -a -G www-data nginx
+fi
 install -d -o root -g www-data -m 750 /etc/my_app
 # The environment file names the secret; the secret itself stays in Secrets Manager.
 if [ ! -f /etc/my_app/my_app.env ]; then

@@ -23,12 +23,34 @@ UWSGI = shutil.which("uwsgi", path=str(Path(sys.executable).parent)) or "uwsgi"
 class UWSGIServer:
     """`uwsgi --http-socket` on a free loopback port, with a stats server to see each worker."""
 
-    def __init__(self, environ: dict[str, str], processes: int = 4, uwsgi_socket: bool = False):
+    def __init__(
+        self,
+        environ: dict[str, str],
+        processes: int = 4,
+        uwsgi_socket: bool = False,
+        ini: Path | None = None,
+    ):
+        """With `ini` (e.g. the shipped deploy/uwsgi.ini), that file sets everything but the
+        listeners and the stats server, which come from the environment and arguments."""
         self.port = free_port()
         self.socket_port = free_port() if uwsgi_socket else None
         self.stats_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.environ = {**os.environ, **environ}
+        self.process: subprocess.Popen | None = None
+        # A developer's own UWSGI_* variables would silently become options.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("UWSGI_")}
+        self.environ = {**inherited, **environ}
+        listeners = [
+            "--http-socket", f"127.0.0.1:{self.port}",
+            "--stats", f"127.0.0.1:{self.stats_port}",
+            "--add-header", "Connection: close",  # http-socket does not keep connections alive
+        ]  # fmt: skip
+        if ini:
+            self.environ["UWSGI_PROCESSES"] = str(processes)
+            if self.socket_port:
+                self.environ["UWSGI_SOCKET"] = f"127.0.0.1:{self.socket_port}"
+            self.args = [UWSGI, "--ini", str(ini), *listeners]
+            return
         self.args = [
             UWSGI,
             "--module", "wsgi:app",
@@ -37,14 +59,11 @@ class UWSGIServer:
             "--need-app",
             "--die-on-term",
             "--processes", str(processes),
-            "--http-socket", f"127.0.0.1:{self.port}",
-            "--stats", f"127.0.0.1:{self.stats_port}",
             "--disable-logging",
-            "--add-header", "Connection: close",  # http-socket does not keep connections alive
+            *listeners,
         ]  # fmt: skip
         if self.socket_port:  # the uwsgi protocol, for nginx's uwsgi_pass
             self.args += ["--socket", f"127.0.0.1:{self.socket_port}"]
-        self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> UWSGIServer:
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"uwsgi-{self.port}.log", "w+")

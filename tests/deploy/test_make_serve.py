@@ -1,0 +1,85 @@
+"""`make serve`: migrations first, then the shipped uWSGI configuration over plain HTTP."""
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support import services
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def _stats(port: int) -> dict:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return json.loads(b"".join(chunks))
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"make serve exited with {process.returncode}")
+        try:
+            return requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer")
+
+
+def test_make_serve_migrates_then_serves_production_over_http_with_four_workers(
+    empty_postgres_url, private_redis_prefix, tmp_path
+):
+    port, stats_port = services.free_port(), services.free_port()
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "MAKE"))}
+    environ = {
+        **inherited,
+        "APP_ENV": "production",
+        "DATABASE_URL": empty_postgres_url,
+        "REDIS_URL": services.REDIS_URL,
+        "BLACKLIST_REDIS_PREFIX": private_redis_prefix,
+        "RATELIMIT_KEY_PREFIX": private_redis_prefix + "limits",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "UWSGI_STATS": f"127.0.0.1:{stats_port}",  # uWSGI reads UWSGI_<OPTION> variables
+    }
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "serve", f"BIN={BIN}"],
+        cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        ping = _wait_ready(f"http://127.0.0.1:{port}/ping", process)
+        assert ping.status_code == 200, ping.text
+        assert ping.json()["migrations"] == "current"  # the database was empty before
+        assert ping.headers["X-Request-ID"]
+
+        stats = _stats(stats_port)
+        assert len(stats["workers"]) == 4  # UWSGI_PROCESSES defaults to 4
+        assert all(worker["pid"] > 0 for worker in stats["workers"])
+        health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+        assert health.json() == {"status": "ok"}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert "goodbye to uWSGI" in output, output[-3000:]  # die-on-term: a clean stop
