@@ -24,7 +24,9 @@ RUN groupadd --system --gid 10001 my_app \
 WORKDIR /app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
-COPY --chown=10001:10001 . .
+# The code stays root-owned: the app user can read it, not change it.
+COPY . .
+RUN install -d -o 10001 -g 10001 /app/instance
 USER 10001:10001
 EXPOSE 8000 3031
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \

