@@ -67,9 +67,10 @@ def generate_keys(secret_id: str, rotate: bool) -> None:
 def rotate_password(username: str, secret_id: str) -> None:
     """Give an account a new random password, kept in Secrets Manager.
 
-    The secret is written first and the database second: if the database step
-    fails, the secret is put back, so the account still logs in with the
-    password the secret holds.
+    The secret is written first and the database second. Writing a new value
+    keeps the old one as the secret's AWSPREVIOUS version, so whatever fails in
+    between, one of the two versions is the password the database accepts. If
+    the database step fails, the old value is also put back as AWSCURRENT.
     """
     user = accounts.find_user(username)
     if user is None:
@@ -78,12 +79,14 @@ def rotate_password(username: str, secret_id: str) -> None:
     password = secrets.token_urlsafe(24)
     try:
         previous_values, previous = _read(client, secret_id)
-        _write(
-            client,
-            secret_id,
-            {"username": user.username, "password": password},
-            exists=previous is not None,
-        )
+        owner = previous_values.get("username", user.username)
+        if owner != user.username:
+            raise click.ClickException(
+                f"{secret_id} keeps the password of {owner!r}, not {user.username!r}; "
+                "nothing changed."
+            )
+        new_values = {**previous_values, "username": user.username, "password": password}
+        _write(client, secret_id, new_values, exists=previous is not None)
     except (BotoCoreError, ClientError) as exc:
         raise click.ClickException(f"Secrets Manager refused; nothing changed: {exc}") from None
     try:
@@ -92,14 +95,23 @@ def rotate_password(username: str, secret_id: str) -> None:
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
-        if previous is not None:  # the secret again holds the password the database has
-            _write(client, secret_id, previous_values, exists=True)
-        restored = " and the secret holds it again" if previous is not None else ""
         raise click.ClickException(
-            f"The database was not updated ({exc.__class__.__name__}); the old password "
-            f"still works{restored}. Run the command again."
+            f"The database was not updated ({exc.__class__.__name__}); the old password still "
+            f"works. {_restore(client, secret_id, previous_values, previous)} Run the command "
+            "again."
         ) from None
     click.echo(f"New password for {user.username} stored in {secret_id}.")
+
+
+def _restore(client, secret_id: str, values: dict, version: str | None) -> str:
+    """Put the secret back as it was; say where the working password is."""
+    if version is None:
+        return "It was never in the secret."
+    try:
+        _write(client, secret_id, values, exists=True)
+    except (BotoCoreError, ClientError):
+        return f"The secret could not be put back: it is the AWSPREVIOUS version of {secret_id}."
+    return "The secret holds it again."
 
 
 COMMANDS = [generate_keys, rotate_password]
