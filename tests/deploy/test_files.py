@@ -13,6 +13,8 @@ import pytest
 import yaml
 from docker.utils.build import exclude_paths
 
+from tests.support import services
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -143,3 +145,52 @@ def test_hook_scripts_pass_shellcheck():
     scripts = sorted(str(p) for p in (ROOT / "scripts").glob("*.sh"))
     result = subprocess.run([_tool("shellcheck"), *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_systemd_unit_passes_systemd_analyze_verify(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        services.unavailable("systemd-analyze is not installed (it comes with systemd)")
+    unit = (ROOT / "deploy/my_app.service").read_text()
+    assert "ExecStart=/opt/my_app/.venv/bin/uwsgi --ini /opt/my_app/deploy/uwsgi.ini" in unit
+    # Where CodeDeploy puts the app, this checkout stands in, so the executables exist.
+    unit = unit.replace("/opt/my_app/.venv/bin/", f"{BIN}/").replace("/opt/my_app", str(ROOT))
+    (tmp_path / "my_app.service").write_text(unit)
+    result = subprocess.run(
+        [analyze, "verify", "--man=no", str(tmp_path / "my_app.service")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr  # no unknown keys or sections either
+
+
+def test_buildspec_requires_the_services_and_writes_junit_and_coverage_reports():
+    spec = _load("buildspec.yml")
+    assert spec["env"]["variables"]["REQUIRE_SERVICES"] == "1"
+    installed = " ".join(spec["phases"]["install"]["commands"])
+    assert all(name in installed for name in ("nginx", "postgresql", "redis-server"))
+    test_run = " ".join(spec["phases"]["build"]["commands"])
+    assert "--junitxml=reports/junit.xml" in test_run
+    assert "--cov-report=xml:reports/coverage.xml" in test_run
+    formats = {report["file-format"] for report in spec["reports"].values()}
+    assert formats == {"JUNITXML", "COBERTURAXML"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "schema", "mutate"),
+    [
+        ("appspec.yml", "appspec.schema.json", lambda d: d.update(version=1.0)),
+        ("appspec.yml", "appspec.schema.json", lambda d: d["hooks"].update(AfterInstal=[])),
+        ("appspec.yml", "appspec.schema.json", lambda d: d.update(file_exists_behavior="KEEP")),
+        ("appspec.yml", "appspec.schema.json", lambda d: d["files"][0].pop("destination")),
+        ("buildspec.yml", "buildspec.schema.json", lambda d: d.update(version=0.1)),
+        ("buildspec.yml", "buildspec.schema.json", lambda d: d["phases"].update(test={})),
+        ("buildspec.yml", "buildspec.schema.json",
+         lambda d: d["reports"]["pytest"].update({"file-format": "XUNIT"})),
+    ],
+)  # fmt: skip
+def test_aws_schemas_reject_what_the_references_do_not_allow(spec, schema, mutate):
+    document = _load(spec)
+    mutate(document)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, json.loads((SCHEMAS / schema).read_text()))
