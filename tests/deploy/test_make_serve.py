@@ -31,9 +31,9 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> req
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"make serve exited with {process.returncode}")
-        try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+        try:  # uWSGI's HTTP router listens before the workers have loaded the app
+            return requests.get(url, timeout=5)
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer")
 

@@ -18,6 +18,7 @@ from tests.support.uwsgi import UWSGIServer, environ_for, hit_every_worker
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 UWSGI_INI = ROOT / "deploy/uwsgi.ini"
+T = 10  # seconds any one request may take
 
 
 @pytest.fixture
@@ -91,21 +92,21 @@ def test_two_hosts_behind_nginx_refuse_a_revoked_token_on_every_worker(
             _request_ids_reach_the_app_and_come_back(base, [host_a, host_b])
 
             user = {"username": "alice", "email": "alice@example.com", "password": "password123"}
-            assert requests.post(f"{base}/register", json=user).status_code == 201
+            assert requests.post(f"{base}/register", json=user, timeout=T).status_code == 201
             confirm = urlsplit(mailbox.confirmation_link(user["email"])).path
-            assert requests.get(f"{base}{confirm}").status_code == 200
+            assert requests.get(f"{base}{confirm}", timeout=T).status_code == 200
             login = {"username": "alice", "password": user["password"]}
-            token = requests.post(f"{base}/login", json=login).json()["access_token"]
+            token = requests.post(f"{base}/login", json=login, timeout=T).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             submitted = requests.post(
-                f"{base}/submit_request", json=booking_body(), headers=headers
+                f"{base}/submit_request", json=booking_body(), headers=headers, timeout=T
             )
             assert submitted.status_code == 201
-            assert requests.post(f"{base}/logout", headers=headers).status_code == 200
+            assert requests.post(f"{base}/logout", headers=headers, timeout=T).status_code == 200
 
             through_nginx = {
                 requests.get(
-                    f"{base}/me", headers={**headers, "X-Request-ID": f"lb-{i}"}
+                    f"{base}/me", headers={**headers, "X-Request-ID": f"lb-{i}"}, timeout=T
                 ).status_code
                 for i in range(10)
             }
@@ -122,9 +123,9 @@ def test_two_hosts_behind_nginx_refuse_a_revoked_token_on_every_worker(
 
 
 def _request_ids_reach_the_app_and_come_back(base: str, hosts: list[UWSGIServer]) -> None:
-    health = requests.get(f"{base}/health", headers={"X-Request-ID": "trace-1"})
+    health = requests.get(f"{base}/health", headers={"X-Request-ID": "trace-1"}, timeout=T)
     assert health.headers["X-Request-ID"] == "trace-1"
-    made = requests.get(f"{base}/health").headers["X-Request-ID"]
+    made = requests.get(f"{base}/health", timeout=T).headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", made)
     # deploy/uwsgi.ini logs the id the app was given, whichever host answered.
     logs = "".join(host.output() for host in hosts)
