@@ -8,7 +8,7 @@ while [ "$SECONDS" -lt "$DEADLINE" ]; do
         echo "ready: $body"
         exit 0
     fi
-    sleep 3
+    sleep "${VALIDATE_INTERVAL:-3}"
 done
 echo "service did not become ready at $URL" >&2
 curl --silent --max-time 5 "$URL" >&2 || true

@@ -149,9 +149,10 @@ def test_validate_service_hook_fails_when_nothing_answers(tmp_path):
     if not shutil.which("curl"):
         services.unavailable("curl is not installed (the ValidateService hook uses it)")
     url = f"http://127.0.0.1:{services.free_port()}/ping"
+    quick = {"VALIDATE_URL": url, "VALIDATE_TIMEOUT": "1", "VALIDATE_INTERVAL": "0.2"}
     result = subprocess.run(
         ["bash", str(ROOT / "scripts/validate_service.sh")],
-        env={**os.environ, "VALIDATE_URL": url, "VALIDATE_TIMEOUT": "1"},
+        env={**os.environ, **quick},
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert result.returncode == 1
