@@ -8,21 +8,26 @@ the app's own files.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
+import pycountry
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 from flask_swagger_ui import get_swaggerui_blueprint
+from marshmallow import fields, validate
 
 from my_app.apidoc import EndpointDoc
-from my_app.schemas.base import MAX_ID
+from my_app.schemas.base import MAX_ID, NonBlank
+from my_app.schemas.booking import Country
 
 TITLE = "my_app booking requests API"
 VERSION = "1.0.0"
 DOCS_URL = "/docs"
 SPEC_URL = "/openapi.json"
+METHODS = ("get", "post", "put", "patch", "delete")
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 _PARAM_TYPES = {
     "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -69,6 +74,44 @@ VALIDATION_PROBLEM = {
         },
     ]
 }
+
+
+COUNTRY_NAMES = sorted(
+    {value for c in pycountry.countries for value in (c.alpha_2, c.alpha_3, c.name)}
+)
+
+# Where a booking's id goes next. Swagger UI shows these links; schemathesis
+# follows them, so its accept/reject/cancel calls meet real, pending requests.
+_BOOKING_ID = "$response.body#/id"
+_BY_PATH = {"parameters": {"booking_id": _BOOKING_ID}}
+_BY_BODY = {"requestBody": {"id": _BOOKING_ID}}
+_BOOKING_TARGETS = {
+    "Read": ("requestitem_get", _BY_PATH),
+    "History": ("requesthistory_get", _BY_PATH),
+    "Accept": ("acceptrequest_post", _BY_BODY),
+    "Reject": ("rejectrequest_post", _BY_BODY),
+    "Cancel": ("cancelrequest_post", _BY_BODY),
+    "Delete": ("deleterequest_delete", _BY_PATH),
+}
+LINKS = {
+    ("submitrequest_post", "201"): _BOOKING_TARGETS,
+    ("acceptrequest_post", "200"): {k: _BOOKING_TARGETS[k] for k in ("Cancel", "History")},
+}
+
+
+def field2extras(self, field: fields.Field, ret: dict, **kwargs: Any) -> dict[str, Any]:
+    """What apispec cannot see by itself: `validate.And`, blank-refusing and country fields."""
+    extras: dict[str, Any] = {}
+    inner = [v for a in field.validators if isinstance(a, validate.And) for v in a.validators]
+    if inner:
+        flat = copy.copy(field)
+        flat.validators = inner
+        extras |= self.field2length(flat) | self.field2pattern(flat) | self.field2range(flat, ret)
+    if isinstance(field, NonBlank) and "pattern" not in ret | extras:
+        extras["pattern"] = r"\S"  # some character other than whitespace remains after trimming
+    if isinstance(field, Country):
+        extras["enum"] = COUNTRY_NAMES  # compared without regard to case or surrounding spaces
+    return extras
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -136,14 +179,69 @@ def _operation(view, method: str, endpoint: str, path_has_params: bool) -> dict[
     return operation
 
 
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if "$ref" in node else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(value) for value in node))
+    return set()
+
+
+def _closure(names: set[str], schemas: dict[str, Any]) -> set[str]:
+    while True:
+        wider = names.union(*(_refs(schemas[name]) for name in names))
+        if wider == names:
+            return names
+        names = wider
+
+
+def _operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        operation["operationId"]: operation
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in METHODS
+    }
+
+
+def _require_response_fields(document: dict[str, Any]) -> None:
+    """Every field of a dump-only schema is always in the response: say so.
+
+    The schemas the resources dump with emit each field they declare (null when
+    unset), so clients may rely on every key. Schemas that also shape request
+    bodies keep their own `required` list.
+    """
+    schemas = document["components"]["schemas"]
+    operations = list(_operations(document).values())
+    inbound = _closure(_refs([op.get("requestBody", {}) for op in operations]), schemas)
+    outbound = _closure(_refs([op["responses"] for op in operations]), schemas)
+    for name in outbound - inbound - {"Problem", "ValidationProblem"}:
+        properties = schemas[name].get("properties", {})
+        schemas[name]["required"] = sorted(
+            key for key, prop in properties.items() if not prop.get("writeOnly")
+        )
+
+
+def _add_links(document: dict[str, Any]) -> None:
+    operations = _operations(document)
+    for (source, status), targets in LINKS.items():
+        links = operations[source]["responses"][status].setdefault("links", {})
+        for name, (target, values) in targets.items():
+            if target not in operations:
+                raise LookupError(f"link {source} -> {target}: no such operation")
+            links[name] = {"operationId": target, **values}
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     from my_app.resources import ROUTES
 
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title=TITLE,
         version=VERSION,
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={
             "description": "Register, confirm, log in with JWTs, request bookings; "
             "admins accept, reject or cancel. Errors are RFC 9457 problem+json."
@@ -152,6 +250,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
+    marshmallow.converter.add_attribute_function(field2extras)
     spec.components.schema("Problem", PROBLEM)
     spec.components.schema("ValidationProblem", VALIDATION_PROBLEM)
 
@@ -160,7 +259,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         params = _PARAM.findall(rule)
         operations = {
             method: _operation(getattr(resource, method), method, endpoint, bool(params))
-            for method in ("get", "post", "put", "patch", "delete")
+            for method in METHODS
             if hasattr(getattr(resource, method, None), "apidoc")
         }
         spec.path(
@@ -182,7 +281,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
             }
         },
     )
-    return spec.to_dict()
+    document = spec.to_dict()
+    _require_response_fields(document)
+    _add_links(document)
+    return document
 
 
 def get_spec() -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """GET /openapi.json and GET /docs: a valid, complete description served by the app itself."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from openapi_spec_validator import validate
@@ -76,13 +77,50 @@ def test_bodies_are_the_schemas_the_resources_use(client):
     assert {"status", "resource_id", "from", "to", "requested_by", "limit", "cursor"} <= list_params
 
 
+def test_validators_apispec_cannot_see_are_described(client):
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    username = schemas["Register"]["properties"]["username"]  # validate.And(Length, Regexp)
+    assert (username["minLength"], username["maxLength"]) == (3, 80)
+    assert re.fullmatch(username["pattern"], "alice_1.x-y")
+    assert not re.fullmatch(username["pattern"], "alice smith")
+    street = schemas["Address"]["properties"]["street"]  # NonBlank: not only whitespace
+    assert re.search(street["pattern"], " a ") and not re.search(street["pattern"], " \t ")
+    countries = schemas["Address"]["properties"]["country"]["enum"]
+    assert {"US", "USA", "United States"} <= set(countries)
+
+
+def test_response_schemas_promise_every_field_they_dump(client):
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    booking = schemas["Booking"]
+    assert set(booking["required"]) == set(booking["properties"])
+    assert "decided_by" in booking["required"]
+    assert set(schemas["User"]["required"]) == set(schemas["User"]["properties"])
+    assert "required" not in schemas["UserUpdate"]  # a request body keeps its own rules
+
+
+def test_a_submitted_booking_links_to_what_can_be_done_with_it(client):
+    document = client.get("/openapi.json").json
+    operation_ids = {
+        operation["operationId"]
+        for operations in document["paths"].values()
+        for method, operation in operations.items()
+        if method.upper() in METHODS
+    }
+    links = document["paths"]["/submit_request"]["post"]["responses"]["201"]["links"]
+    assert links["Accept"] == {"operationId": "acceptrequest_post",
+                               "requestBody": {"id": "$response.body#/id"}}  # fmt: skip
+    assert links["Read"]["parameters"] == {"booking_id": "$response.body#/id"}
+    assert {link["operationId"] for link in links.values()} <= operation_ids
+
+
 def test_docs_page_is_served_from_the_app_with_no_external_asset(client):
     response = client.get("/docs/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "/openapi.json" in html
-    external = re.findall(r"""(?:src|href)=["'](https?://[^"']+)""", html)
-    assert external == []
+    assert '"validatorUrl": null' in html  # else Swagger UI sends the document to swagger.io
+    urls = re.findall(r"""https?://[^\s"'<>)]+""", html)  # markup and the inline config
+    assert [url for url in urls if urlsplit(url).hostname != "localhost"] == []
     for asset in re.findall(r"""(?:src|href)=["']([^"']+)""", html):
         if asset.startswith("/docs/") or not asset.startswith("/"):
             path = asset if asset.startswith("/") else f"/docs/{asset.lstrip('./')}"
