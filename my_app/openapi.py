@@ -45,6 +45,7 @@ ERROR_DESCRIPTIONS = {
     415: "Body is not application/json",
     422: "Invalid input; `errors` names each field",
     429: "Too many attempts; wait and retry",
+    500: "Unexpected failure (a bug); the log has the request id",
     503: "A dependency (database, Redis) is unavailable",
 }
 
@@ -136,6 +137,9 @@ def _error_statuses(doc: EndpointDoc, path_has_params: bool) -> set[int]:
         statuses.add(422)
     if path_has_params:
         statuses.add(404)
+    if doc.auth or doc.body is not None or doc.query is not None or path_has_params:
+        statuses.add(503)  # it reads stored rows, or the blacklist for a token
+    statuses.add(500)
     return statuses - set(doc.responses)
 
 
@@ -170,12 +174,6 @@ def _operation(view, method: str, endpoint: str, path_has_params: bool) -> dict[
         }
     for status in sorted(_error_statuses(doc, path_has_params)):
         operation["responses"][str(status)] = _problem_response(status)
-    operation["responses"]["default"] = {
-        "description": "Any other error (405, 429, 500, 503 …)",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
     return operation
 
 

@@ -77,6 +77,19 @@ def test_bodies_are_the_schemas_the_resources_use(client):
     assert {"status", "resource_id", "from", "to", "requested_by", "limit", "cursor"} <= list_params
 
 
+def test_error_statuses_are_listed_one_by_one_not_defaulted(client):
+    # A catch-all `default` response would let schemathesis accept any status code.
+    paths = client.get("/openapi.json").json["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method.upper() in METHODS:
+                assert "default" not in operation["responses"], (path, method)
+    submit = paths["/submit_request"]["post"]["responses"]
+    assert {"201", "400", "401", "404", "413", "415", "422", "500", "503"} == set(submit)
+    assert set(paths["/health"]["get"]["responses"]) == {"200", "500"}
+    assert set(paths["/ping"]["get"]["responses"]) == {"200", "500", "503"}
+
+
 def test_validators_apispec_cannot_see_are_described(client):
     schemas = client.get("/openapi.json").json["components"]["schemas"]
     username = schemas["Register"]["properties"]["username"]  # validate.And(Length, Regexp)
