@@ -1,10 +1,12 @@
 """`make fuzz`: schemathesis against the live app's /openapi.json, as an admin and as a requester.
 
-Operations that can end the fuzzer's own session are left out: logging out,
-deleting an account (the requester may delete itself) and changing an
-account (the admin could promote the requester, then disable itself). They
-would turn every later request into a 401 and hide real findings; the test
-suite covers them instead.
+Operations that can end the fuzzer's own session are left out, as they
+would turn every later request into a 401 and hide real findings: logging
+out for both; for the requester, deleting an account (it may delete itself);
+for the admin, changing an account (it could promote the requester, then
+disable itself). The admin may fuzz deletions: it is the last admin, so it
+cannot delete itself, and the requester's run is over by then. The test
+suite covers what is left out.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ CHECKS = ",".join(
     ]
 )
 EXCLUDED_PATHS = ["/logout", "/logout_all"]
-EXCLUDED_OPERATIONS = ["useritem_delete", "useritem_patch"]
+EXCLUDED_OPERATIONS = {REQUESTER[0]: ["useritem_delete"], ADMIN[0]: ["useritem_patch"]}
 MAX_EXAMPLES = "25"
 
 
@@ -44,7 +46,7 @@ def fuzz(url: str, token: str, label: str) -> int:
     ]  # fmt: skip
     for path in EXCLUDED_PATHS:
         command += ["--exclude-path", path]
-    for operation in EXCLUDED_OPERATIONS:
+    for operation in EXCLUDED_OPERATIONS[label]:
         command += ["--exclude-operation-id", operation]
     return subprocess.run(command).returncode
 
