@@ -4,6 +4,7 @@ from my_app.apidoc import documented
 from my_app.openapi import get_spec
 from my_app.resources.base import Resource
 from my_app.schemas.health import HealthSchema, ReadinessSchema
+from my_app.schemas.openapi import OpenAPIDocumentSchema
 from my_app.services.health import readiness
 
 
@@ -23,7 +24,7 @@ class Ping(Resource):
 
 
 class OpenAPIDocument(Resource):
-    @documented(tags=("docs",))
+    @documented(response=OpenAPIDocumentSchema, tags=("docs",))
     def get(self):
         """This OpenAPI 3 document, generated from the code."""
         return get_spec()

@@ -77,6 +77,19 @@ def test_bodies_are_the_schemas_the_resources_use(client):
     assert {"status", "resource_id", "from", "to", "requested_by", "limit", "cursor"} <= list_params
 
 
+def test_every_success_response_declares_its_body(client):
+    paths = client.get("/openapi.json").json["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method.upper() not in METHODS:
+                continue
+            for status, response in operation["responses"].items():
+                if status.startswith("2"):
+                    assert response.get("content"), (path, method, status)
+    document = paths["/openapi.json"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert document["schema"] == {"$ref": "#/components/schemas/OpenAPIDocument"}
+
+
 def test_error_statuses_are_listed_one_by_one_not_defaulted(client):
     # A catch-all `default` response would let schemathesis accept any status code.
     paths = client.get("/openapi.json").json["paths"]
