@@ -9,9 +9,12 @@
 Each move is a guarded UPDATE (`… WHERE id = :id AND status = :from`), so of
 two concurrent deciders exactly one wins and exactly one history row is
 written, in the same transaction. Accepted requests of a resource never
-overlap: a friendly pre-check names the conflicting ids, and the database
-itself (an exclusion constraint on PostgreSQL, triggers on SQLite) refuses
-whatever slips past it in a race.
+overlap: accepts of one resource take turns (a lock on the resource row), so
+the pre-check sees every committed acceptance and its 409 names the
+conflicting ids; the database itself (an exclusion constraint on PostgreSQL,
+triggers on SQLite) refuses whatever gets past that, and it becomes the same
+409. Without the turn-taking, two PostgreSQL transactions each waiting on the
+other's uncommitted constraint entry deadlock, and the victim would see a 503.
 """
 
 from __future__ import annotations
@@ -153,39 +156,44 @@ def _overlap_conflict(ids: Iterable[int]) -> Conflict:
     return Conflict(f"The request overlaps accepted request(s) {listed} of the same resource.")
 
 
-def _move(booking: BookingRequest, to_status: str, actor: User | None, reason: str | None) -> None:
-    """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit."""
-    from_status = booking.status
+def _guarded_update(
+    ids: list[int], from_status: str, to_status: str, actor: User | None, reason: str | None
+) -> list[int]:
+    """Move those of `ids` still in `from_status`, with a history row each; no commit.
+
+    Returns the ids moved: a row another transaction moved first is left alone.
+    """
     if not can_move(from_status, to_status):
         raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
     now = utcnow()
-    moved = db.session.execute(
+    actor_id = actor.id if actor else None
+    moved = db.session.scalars(
         sa.update(BookingRequest)
-        .where(BookingRequest.id == booking.id, BookingRequest.status == from_status)
+        .where(BookingRequest.id.in_(ids), BookingRequest.status == from_status)
         .values(
-            status=to_status,
-            decided_by_id=actor.id if actor else None,
-            decided_at=now,
-            reason=reason,
-            updated_at=now,
+            status=to_status, decided_by_id=actor_id, decided_at=now, reason=reason, updated_at=now
         )
         .returning(BookingRequest.id)
         .execution_options(synchronize_session=False)
-    ).first()
-    if moved is None:
+    ).all()
+    if moved:
+        db.session.execute(
+            sa.insert(BookingHistory),
+            [
+                {"booking_id": booking_id, "from_status": from_status, "to_status": to_status,
+                 "actor_id": actor_id, "at": now, "reason": reason}
+                for booking_id in moved
+            ],
+        )  # fmt: skip
+    return list(moved)
+
+
+def _move(booking: BookingRequest, to_status: str, actor: User | None, reason: str | None) -> None:
+    """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit."""
+    if not _guarded_update([booking.id], booking.status, to_status, actor, reason):
         db.session.rollback()
         current = get_booking(booking.id).status
         raise Conflict(f"The request is already {current}; it cannot become {to_status}.")
-    db.session.add(
-        BookingHistory(
-            booking_id=booking.id,
-            from_status=from_status,
-            to_status=to_status,
-            actor_id=actor.id if actor else None,
-            at=now,
-            reason=reason,
-        )
-    )
 
 
 def _finish(booking: BookingRequest, actor: User | None) -> BookingRequest:
@@ -198,6 +206,8 @@ def _finish(booking: BookingRequest, actor: User | None) -> BookingRequest:
 
 def accept(admin: User, booking_id: int) -> BookingRequest:
     booking = get_booking(booking_id)
+    catalog.lock_for_accepting(booking.resource_id)
+    db.session.refresh(booking)  # as it is now that this accept has its turn
     if booking.status == "pending" and booking.event_time <= utcnow():
         raise Conflict("The event has already started; the request can no longer be accepted.")
     if booking.status == "pending" and (conflicts := overlapping_ids(booking)):
@@ -206,7 +216,7 @@ def accept(admin: User, booking_id: int) -> BookingRequest:
         _move(booking, "accepted", admin, None)
         db.session.flush()
     except IntegrityError:
-        # Another admin accepted an overlapping request between our check and our update.
+        # An overlapping acceptance got past the pre-check (a writer not taking turns).
         db.session.rollback()
         raise _overlap_conflict(overlapping_ids(get_booking(booking_id))) from None
     return _finish(booking, admin)
@@ -229,23 +239,30 @@ def delete(booking_id: int) -> None:
     db.session.commit()
 
 
+EXPIRY_BATCH = 500
+EXPIRY_REASON = "The event time passed while the request was pending."
+
+
 def expire_due(now: datetime | None = None) -> int:
-    """Move every pending request whose event time has passed to `expired`."""
+    """Move every pending request whose event time has passed to `expired`; how many moved.
+
+    Batch by batch, each its own transaction. A concurrent sweep, decision or
+    deletion simply leaves fewer rows for this one to move.
+    """
     now = now or utcnow()
-    due = db.session.scalars(
-        sa.select(BookingRequest)
-        .where(BookingRequest.status == "pending", BookingRequest.event_time <= now)
-        .order_by(BookingRequest.id)
-    ).all()
     expired = 0
-    for booking in due:
-        try:
-            _move(booking, "expired", None, "The event time passed while the request was pending.")
-        except Conflict:
-            continue  # decided, or expired by a concurrent sweep, in the meantime
+    while True:
+        due = db.session.scalars(
+            sa.select(BookingRequest.id)
+            .where(BookingRequest.status == "pending", BookingRequest.event_time <= now)
+            .order_by(BookingRequest.event_time, BookingRequest.id)
+            .limit(EXPIRY_BATCH)
+        ).all()
+        if not due:
+            db.session.rollback()
+            return expired
+        expired += len(_guarded_update(list(due), "pending", "expired", None, EXPIRY_REASON))
         db.session.commit()
-        expired += 1
-    return expired
 
 
 def _notify(booking: BookingRequest) -> None:

@@ -24,6 +24,20 @@ def get_resource(resource_id: int, bookable: bool = False) -> BookableResource:
     return resource
 
 
+def lock_for_accepting(resource_id: int) -> None:
+    """Hold the resource's row until commit, so accepts of one resource take turns.
+
+    FOR NO KEY UPDATE: submits, whose foreign key check takes a key-share
+    lock on the same row, are not held up. SQLite has no row locks; its
+    writers take turns anyway.
+    """
+    db.session.execute(
+        sa.select(BookableResource.id)
+        .where(BookableResource.id == resource_id)
+        .with_for_update(key_share=True)
+    )
+
+
 def _ensure_name_free(name: str, except_id: int | None = None) -> None:
     query = sa.select(BookableResource.id).where(
         sa.func.lower(BookableResource.name) == name.lower()
