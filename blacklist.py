@@ -1,34 +1,55 @@
-"""The token blacklist: one small interface, two stores.
+"""The revocation store: the token blacklist and what it must know of accounts, in one place.
 
 Keys are opaque strings (`jti:<id>` for one token, `sid:<id>` for a whole
 login session). Every entry carries the moment after which it no longer
 matters, so stores can forget it: Redis through a TTL, the database through
 `flask --app wsgi prune-blacklist`. Both stores are shared by every worker
 and every host, and both survive restarts.
+
+An authenticated request asks one question, `check`: is the token or its
+session revoked, and what is the account's current state (role, status,
+token version)? Each store answers it in one round trip: Redis with a
+pipeline over the blacklist keys and a small per-account record that the
+services rewrite whenever they change an account; the database with one
+query. Each store does its own I/O, on its own connection: it never commits,
+or waits on, the caller's transaction.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-import redis
 import sqlalchemy as sa
-from flask import Flask, current_app
 
-EXTENSION_KEY = "blacklist"
+Account = dict[str, Any]  # the public columns of a user row, JSON-friendly
 
 
 class BlacklistUnavailable(RuntimeError):
     """The store cannot be reached; no token may be let through unchecked."""
 
 
+@dataclass(frozen=True)
+class Check:
+    revoked: bool
+    account: Account | None  # None: the account no longer exists
+
+
 class Blacklist(Protocol):
-    def add(self, key: str, expires_at: datetime) -> bool:
+    def add(self, key: str, expires_at: datetime, value: str = "1") -> bool:
         """Record `key` until `expires_at`; True only for the caller that added it first."""
 
-    def contains_any(self, *keys: str) -> bool:
-        """Whether any of `keys` is blacklisted now."""
+    def get(self, key: str) -> str | None:
+        """The value recorded under `key`, while it lasts."""
+
+    def check(self, keys: tuple[str, ...], user_id: int) -> Check:
+        """Whether any of `keys` is blacklisted now, and the state of account `user_id`."""
+
+    def account_changed(self, user_id: int, account: Account | None) -> None:
+        """The account was changed (or deleted, `None`) and the change committed."""
 
     def prune(self) -> int:
         """Forget entries past their expiry; return how many were removed."""
@@ -39,97 +60,186 @@ def _utcnow() -> datetime:
 
 
 class DatabaseBlacklist:
-    """Entries in the `token_blacklist` table, through the request's session."""
+    """Entries in the blacklist table; the account comes from the same query."""
 
-    def __init__(self, db):
-        self.db = db
+    def __init__(
+        self,
+        engine: Callable[[], sa.Engine],
+        table: sa.Table,
+        users: sa.Table,
+        account_columns: tuple[str, ...],
+    ):
+        self.engine = engine
+        self.table = table
+        self.users = users
+        self.account_columns = account_columns
 
-    @property
-    def _table(self) -> sa.Table:
-        from my_app.models.token import BlacklistEntry
+    def _connect(self) -> sa.Connection:
+        # Each statement commits by itself: nothing else rides along, nothing waits.
+        return self.engine().connect().execution_options(isolation_level="AUTOCOMMIT")
 
-        return BlacklistEntry.__table__
+    def add(self, key: str, expires_at: datetime, value: str = "1") -> bool:
+        with self._connect() as connection:
+            insert = _insert_for(connection.dialect.name, self.table)
+            statement = (
+                insert.values(key=key, expires_at=expires_at, value=value)
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(self.table.c.key)
+            )
+            return connection.execute(statement).first() is not None
 
-    def _insert(self):
-        dialect = self.db.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - only the two supported databases
-            raise RuntimeError(f"unsupported database {dialect}")
-        return insert(self._table)
-
-    def add(self, key: str, expires_at: datetime) -> bool:
-        statement = (
-            self._insert()
-            .values(key=key, expires_at=expires_at)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(self._table.c.key)
+    def get(self, key: str) -> str | None:
+        query = sa.select(self.table.c.value).where(
+            self.table.c.key == key, self.table.c.expires_at > _utcnow()
         )
-        # The store owns its writes: an entry is durable, and visible to every
-        # worker, as soon as `add` returns.
-        inserted = self.db.session.execute(statement).first() is not None
-        self.db.session.commit()
-        return inserted
+        with self._connect() as connection:
+            return connection.execute(query).scalar()
 
-    def contains_any(self, *keys: str) -> bool:
-        table = self._table
-        query = (
+    def check(self, keys: tuple[str, ...], user_id: int) -> Check:
+        listed = (
             sa.select(sa.literal(1))
-            .where(table.c.key.in_(keys), table.c.expires_at > _utcnow())
-            .limit(1)
+            .where(self.table.c.key.in_(keys), self.table.c.expires_at > _utcnow())
+            .exists()
         )
-        return self.db.session.execute(query).first() is not None
+        flag = sa.select(listed.label("revoked")).subquery()
+        query = sa.select(
+            flag.c.revoked, *(self.users.c[name] for name in self.account_columns)
+        ).select_from(flag.outerjoin(self.users, self.users.c.id == user_id))
+        with self._connect() as connection:
+            row = dict(connection.execute(query).mappings().one())
+        revoked = bool(row.pop("revoked"))
+        return Check(revoked=revoked, account=row if row["id"] is not None else None)
+
+    def account_changed(self, user_id: int, account: Account | None) -> None:
+        """Nothing to do: `check` reads the account's row itself."""
 
     def prune(self) -> int:
-        table = self._table
-        removed = self.db.session.execute(sa.delete(table).where(table.c.expires_at <= _utcnow()))
-        self.db.session.commit()
-        return removed.rowcount
+        with self._connect() as connection:
+            removed = connection.execute(
+                sa.delete(self.table).where(self.table.c.expires_at <= _utcnow())
+            )
+            return removed.rowcount
+
+
+def _insert_for(dialect: str, table: sa.Table):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"unsupported database {dialect}")
+    return insert(table)
 
 
 class RedisBlacklist:
-    """Entries as Redis keys whose TTL is the remaining lifetime of what they revoke."""
+    """Entries as Redis keys whose TTL is the remaining lifetime of what they revoke.
 
-    def __init__(self, client: redis.Redis, prefix: str):
+    Accounts are cached as `acct:<id>` records, written by the services after
+    each committed change (and a tombstone on deletion), and otherwise filled
+    from the database on a miss with SET NX, so a reader holding an older row
+    can never overwrite a newer record. Records expire after `account_ttl`
+    seconds, which bounds staleness should a write after a commit be lost.
+    """
+
+    def __init__(
+        self,
+        client,
+        prefix: str,
+        load_account: Callable[[int], Account | None],
+        account_ttl: int = 600,
+    ):
         self.client = client
         self.prefix = prefix
+        self.load_account = load_account
+        self.account_ttl = account_ttl
 
-    def add(self, key: str, expires_at: datetime) -> bool:
+    def _account_key(self, user_id: int) -> str:
+        return f"{self.prefix}acct:{user_id}"
+
+    def _call(self, operation: Callable[[], Any]) -> Any:
+        import redis
+
+        try:
+            return operation()
+        except redis.RedisError as exc:
+            raise BlacklistUnavailable(str(exc)) from exc
+
+    def add(self, key: str, expires_at: datetime, value: str = "1") -> bool:
         ttl_ms = max(1, int((expires_at - _utcnow()).total_seconds() * 1000))
-        try:
-            return bool(self.client.set(self.prefix + key, "1", nx=True, px=ttl_ms))
-        except redis.RedisError as exc:
-            raise BlacklistUnavailable(str(exc)) from exc
+        return bool(
+            self._call(lambda: self.client.set(self.prefix + key, value, nx=True, px=ttl_ms))
+        )
 
-    def contains_any(self, *keys: str) -> bool:
-        try:
-            return self.client.exists(*(self.prefix + key for key in keys)) > 0
-        except redis.RedisError as exc:
-            raise BlacklistUnavailable(str(exc)) from exc
+    def get(self, key: str) -> str | None:
+        value = self._call(lambda: self.client.get(self.prefix + key))
+        return None if value is None else value.decode()
+
+    def check(self, keys: tuple[str, ...], user_id: int) -> Check:
+        def ask():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.exists(*(self.prefix + key for key in keys))
+            pipe.get(self._account_key(user_id))
+            return pipe.execute()
+
+        listed, record = self._call(ask)
+        if record is None:
+            account = self.load_account(user_id)
+            self._store(user_id, account, only_if_absent=True)
+        else:
+            account = json.loads(record)
+        return Check(revoked=listed > 0, account=account)
+
+    def account_changed(self, user_id: int, account: Account | None) -> None:
+        self._store(user_id, account, only_if_absent=False)
+
+    def _store(self, user_id: int, account: Account | None, only_if_absent: bool) -> None:
+        record = json.dumps(account, default=_json_default)  # null: a tombstone
+        self._call(
+            lambda: self.client.set(
+                self._account_key(user_id), record, ex=self.account_ttl, nx=only_if_absent
+            )
+        )
 
     def prune(self) -> int:
         return 0  # Redis forgets expired keys by itself.
 
 
-def make_blacklist(app: Flask) -> Blacklist:
-    if app.config["BLACKLIST_BACKEND"] == "redis":
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in an account record")
+
+
+EXTENSION_KEY = "blacklist"
+
+
+def make_blacklist(
+    config: dict[str, Any],
+    engine: Callable[[], sa.Engine],
+    table: sa.Table,
+    users: sa.Table,
+    account_columns: tuple[str, ...],
+    load_account: Callable[[int], Account | None],
+) -> Blacklist:
+    """The store `config` asks for, given the tables it keeps and reads."""
+    if config["BLACKLIST_BACKEND"] == "redis":
+        import redis
+
         client = redis.Redis.from_url(
-            app.config["REDIS_URL"],
+            config["REDIS_URL"],
             socket_timeout=2,
             socket_connect_timeout=2,
             health_check_interval=30,
         )
-        return RedisBlacklist(client, app.config["BLACKLIST_REDIS_PREFIX"])
-    from my_app.extensions import db
-
-    return DatabaseBlacklist(db)
+        return RedisBlacklist(client, config["BLACKLIST_REDIS_PREFIX"], load_account)
+    return DatabaseBlacklist(engine, table, users, account_columns)
 
 
-def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION_KEY] = make_blacklist(app)
+def init_app(app, store: Blacklist) -> None:
+    app.extensions[EXTENSION_KEY] = store
 
 
 def get_blacklist() -> Blacklist:
+    from flask import current_app
+
     return current_app.extensions[EXTENSION_KEY]

@@ -86,7 +86,6 @@ class Config:
         default_db = f"sqlite:///{INSTANCE_DIR / f'my_app-{self.ENV_NAME}.sqlite'}"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.MIGRATIONS_DIR = str(MIGRATIONS_DIR)
 
         self.REDIS_URL = env.get("REDIS_URL") or None
@@ -101,6 +100,7 @@ class Config:
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.JWT_ALGORITHM = "HS256"
         self.JWT_DECODE_ALGORITHMS = ["HS256"]
+        self.REFRESH_GRACE_SECONDS = _int(env, "REFRESH_GRACE_SECONDS", 10)
         self.CONFIRM_TOKEN_HOURS = _int(env, "CONFIRM_TOKEN_HOURS", 48)
 
         self.BCRYPT_LOG_ROUNDS = _int(env, "BCRYPT_LOG_ROUNDS", 12)
@@ -127,7 +127,6 @@ class Config:
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "my_app")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.MAX_CONTENT_LENGTH = 64 * 1024
-        self.JSON_SORT_KEYS = False
         self.PROPAGATE_EXCEPTIONS = False
 
     def default_secret(self, dev_value: str) -> str:
@@ -198,13 +197,18 @@ def fetch_aws_secret(secret_id: str, region: str) -> dict[str, str]:
         raw = client.get_secret_value(SecretId=secret_id)["SecretString"]
     except (BotoCoreError, ClientError, KeyError) as exc:
         raise ConfigError(f"cannot read secret {secret_id!r} from Secrets Manager: {exc}") from exc
+    return {str(k): str(v) for k, v in decode_secret(secret_id, raw).items()}
+
+
+def decode_secret(secret_id: str, raw: str) -> dict:
+    """A secret's SecretString, which this project always keeps as a JSON object."""
     try:
         values = json.loads(raw)
     except ValueError as exc:
         raise ConfigError(f"secret {secret_id!r} is not a JSON object") from exc
     if not isinstance(values, dict):
         raise ConfigError(f"secret {secret_id!r} is not a JSON object")
-    return {str(k): str(v) for k, v in values.items()}
+    return values
 
 
 CONFIGS: dict[str, type[Config]] = {

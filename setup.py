@@ -22,7 +22,6 @@ setup(
         "alembic==1.20.1",
         "marshmallow==4.4.0",
         "flask-marshmallow==1.5.0",
-        "marshmallow-sqlalchemy==1.6.0",
         "bcrypt==5.0.0",
         "boto3==1.44.5",
         "itsdangerous==2.2.0",

@@ -7,14 +7,13 @@ from typing import Any
 
 from flask import Flask
 
-import blacklist
 from config import INSTANCE_DIR, Config, load_config
-from my_app import auth, commands, database, errors, headers, log, openapi, resources
-from my_app.extensions import cors, db, limiter, ma, migrate
 
 
 def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from `config` (default: the environment's), with `overrides` on top."""
+    from my_app import commands, errors, headers, log, openapi, resources
+
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config or load_config())
     app.config.update(overrides or {})
@@ -32,14 +31,13 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
 
 
 def register_extensions(app: Flask) -> None:
-    from my_app import models  # noqa: F401  (registers the tables)
+    from my_app import auth, database, models  # noqa: F401  (models registers the tables)
+    from my_app.extensions import cors, db, limiter, migrate
 
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
-    ma.init_app(app)
     auth.init_app(app)
     limiter.init_app(app)
-    blacklist.init_app(app)
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])

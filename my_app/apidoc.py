@@ -1,14 +1,13 @@
-"""What each endpoint declares about itself for the OpenAPI document.
+"""What an endpoint declares about itself.
 
-`@documented(...)` sits on a resource method next to the schemas it really
-uses; the document generator reads these declarations, the method's
-docstring (first line = summary) and the route table, so the description
-cannot drift from the code.
+`@endpoint(...)` (my_app/resources/base.py) builds one of these for each
+resource method and runs the request by it; the OpenAPI generator reads the
+same declaration, the method's docstring (first line = summary) and the
+route table, so the description cannot drift from the code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from marshmallow import Schema
@@ -18,6 +17,7 @@ AUTH_KINDS = (None, "access", "refresh", "admin")
 
 @dataclass(frozen=True)
 class EndpointDoc:
+    operation: str  # the OpenAPI operationId, a snake_case verb phrase
     auth: str | None = None  # None (public), "access", "refresh" or "admin"
     body: type[Schema] | Schema | None = None  # JSON request body
     query: type[Schema] | Schema | None = None  # query-string parameters
@@ -26,26 +26,3 @@ class EndpointDoc:
     errors: tuple[int, ...] = ()  # further error statuses beyond those implied
     responses: dict = field(default_factory=dict)  # other statuses with a JSON body schema
     tags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def documented(
-    *,
-    auth: str | None = None,
-    body=None,
-    query=None,
-    response=None,
-    status: int = 200,
-    errors: Iterable[int] = (),
-    responses: dict | None = None,
-    tags: Iterable[str] = (),
-) -> Callable:
-    if auth not in AUTH_KINDS:
-        raise ValueError(f"auth must be one of {AUTH_KINDS}")
-
-    def decorate(method: Callable) -> Callable:
-        method.apidoc = EndpointDoc(
-            auth, body, query, response, status, tuple(errors), dict(responses or {}), tuple(tags)
-        )
-        return method
-
-    return decorate

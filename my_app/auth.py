@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Flask
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import current_user, verify_jwt_in_request
 
-from my_app.errors import Forbidden, unauthorized
+from my_app.errors import unauthorized
 from my_app.extensions import jwt
 from my_app.services import tokens
+from my_app.services.permissions import require_admin
 
 
 @jwt.unauthorized_loader
@@ -57,22 +56,13 @@ def _load_user(header, payload):
     return tokens.load_user(payload)
 
 
-def ensure_admin(user) -> None:
-    if not user.is_admin:
-        raise Forbidden("This action needs the admin role.")
-
-
-def admin_required(view):
-    """A valid access token of an admin, checked against the database on every call."""
-
-    @wraps(view)
-    @jwt_required()
-    def wrapper(*args, **kwargs):
-        ensure_admin(current_user)
-        return view(*args, **kwargs)
-
-    return wrapper
+def authenticate(refresh: bool = False, admin: bool = False) -> None:
+    """Require a valid access (or refresh) token; with `admin`, of an admin."""
+    verify_jwt_in_request(refresh=refresh)
+    if admin:
+        require_admin(current_user)
 
 
 def init_app(app: Flask) -> None:
     jwt.init_app(app)
+    tokens.init_app(app)

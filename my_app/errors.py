@@ -124,13 +124,7 @@ def handle_app_error(error: AppError) -> Response:
 
 
 def handle_validation_error(error: ValidationError) -> Response:
-    return problem(
-        422,
-        "Unprocessable Entity",
-        "The request is invalid.",
-        slug="validation-error",
-        errors=flatten_errors(error.messages),
-    )
+    return handle_app_error(UnprocessableEntity(flatten_errors(error.messages)))
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document, generated from the route table and each endpoint's `@documented`.
+"""The OpenAPI 3 document, generated from the route table and each endpoint's `@endpoint`.
 
 Request and response bodies are the very marshmallow schemas the resources
 load and dump with, so the description cannot drift from the behaviour.
@@ -22,6 +22,7 @@ from marshmallow import fields, validate
 from my_app.apidoc import EndpointDoc
 from my_app.schemas.base import MAX_ID, NonBlank
 from my_app.schemas.booking import Country
+from my_app.schemas.openapi import OpenAPIDocumentSchema
 
 TITLE = "my_app booking requests API"
 VERSION = "1.0.0"
@@ -87,16 +88,16 @@ _BOOKING_ID = "$response.body#/id"
 _BY_PATH = {"parameters": {"booking_id": _BOOKING_ID}}
 _BY_BODY = {"requestBody": {"id": _BOOKING_ID}}
 _BOOKING_TARGETS = {
-    "Read": ("requestitem_get", _BY_PATH),
-    "History": ("requesthistory_get", _BY_PATH),
-    "Accept": ("acceptrequest_post", _BY_BODY),
-    "Reject": ("rejectrequest_post", _BY_BODY),
-    "Cancel": ("cancelrequest_post", _BY_BODY),
-    "Delete": ("deleterequest_delete", _BY_PATH),
+    "Read": ("get_request", _BY_PATH),
+    "History": ("get_request_history", _BY_PATH),
+    "Accept": ("accept_request", _BY_BODY),
+    "Reject": ("reject_request", _BY_BODY),
+    "Cancel": ("cancel_request", _BY_BODY),
+    "Delete": ("delete_request", _BY_PATH),
 }
 LINKS = {
-    ("submitrequest_post", "201"): _BOOKING_TARGETS,
-    ("acceptrequest_post", "200"): {k: _BOOKING_TARGETS[k] for k in ("Cancel", "History")},
+    ("submit_request", "201"): _BOOKING_TARGETS,
+    ("accept_request", "200"): {k: _BOOKING_TARGETS[k] for k in ("Cancel", "History")},
 }
 
 
@@ -143,11 +144,11 @@ def _error_statuses(doc: EndpointDoc, path_has_params: bool) -> set[int]:
     return statuses - set(doc.responses)
 
 
-def _operation(view, method: str, endpoint: str, path_has_params: bool) -> dict[str, Any]:
+def _operation(view, path_has_params: bool) -> dict[str, Any]:
     doc: EndpointDoc = view.apidoc
     summary, _, description = (view.__doc__ or "").strip().partition("\n")
     operation: dict[str, Any] = {
-        "operationId": f"{endpoint}_{method}",
+        "operationId": doc.operation,
         "summary": summary.strip(),
         "tags": list(doc.tags),
         "responses": {},
@@ -253,10 +254,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.components.schema("ValidationProblem", VALIDATION_PROBLEM)
 
     for resource, rule in ROUTES:
-        endpoint = resource.__name__.lower()
         params = _PARAM.findall(rule)
         operations = {
-            method: _operation(getattr(resource, method), method, endpoint, bool(params))
+            method: _operation(getattr(resource, method), bool(params))
             for method in METHODS
             if hasattr(getattr(resource, method, None), "apidoc")
         }
@@ -269,10 +269,27 @@ def build_spec(app: Flask) -> dict[str, Any]:
             ],
         )
     spec.path(
+        path=SPEC_URL,
+        operations={
+            "get": {
+                "operationId": "get_openapi_document",
+                "summary": "This OpenAPI 3 document, generated from the code.",
+                "tags": ["docs"],
+                "responses": {
+                    "200": {
+                        "description": "The document",
+                        "content": {"application/json": {"schema": OpenAPIDocumentSchema}},
+                    },
+                    "500": _problem_response(500),
+                },
+            }
+        },
+    )
+    spec.path(
         path=DOCS_URL,
         operations={
             "get": {
-                "operationId": "docs_get",
+                "operationId": "get_docs",
                 "summary": "Swagger UI for this document, served from the app's own files.",
                 "tags": ["docs"],
                 "responses": {"200": {"description": "HTML page", "content": {"text/html": {}}}},
@@ -293,7 +310,12 @@ def get_spec() -> dict[str, Any]:
     return cache["spec"]
 
 
+def serve_spec():
+    return current_app.json.response(get_spec())
+
+
 def init_app(app: Flask) -> None:
+    app.add_url_rule(SPEC_URL, "openapi", serve_spec)
     docs = get_swaggerui_blueprint(
         DOCS_URL,
         SPEC_URL,

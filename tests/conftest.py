@@ -83,8 +83,9 @@ def postgres_template(smtp_server) -> Iterator[str]:
         services.drop_database(name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own: its cached accounts match its own database."""
     prefix = services.unique_name("my_app_test") + ":"
     yield prefix
     if services.redis_reachable() is None:

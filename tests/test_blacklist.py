@@ -35,21 +35,21 @@ def test_add_is_true_only_for_the_first_caller(store_app):
         later = datetime.now(UTC) + timedelta(hours=1)
         assert store.add("jti:a", later) is True
         assert store.add("jti:a", later) is False
-        assert store.contains_any("jti:a", "sid:b") is True
-        assert store.contains_any("jti:x", "sid:y") is False
+        assert store.check(("jti:a", "sid:b"), 1).revoked is True
+        assert store.check(("jti:x", "sid:y"), 1).revoked is False
 
 
 def test_an_entry_is_forgotten_once_its_token_expires(store_app):
     with store_app.app_context():
         store = get_blacklist()
         store.add("jti:soon", datetime.now(UTC) + timedelta(seconds=60))
-        assert store.contains_any("jti:soon")
+        assert store.check(("jti:soon",), 1).revoked
         if isinstance(store, RedisBlacklist):
             ttl = store.client.pttl(store.prefix + "jti:soon")
             assert 55_000 < ttl <= 60_000
         else:
             with freeze_time(datetime.now(UTC) + timedelta(seconds=61)):
-                assert not store.contains_any("jti:soon")
+                assert not store.check(("jti:soon",), 1).revoked
 
 
 @pytest.mark.parametrize("stack", [("postgresql", "redis")])
@@ -85,8 +85,23 @@ def test_redis_store_unreachable_raises_unavailable():
     from blacklist import BlacklistUnavailable
 
     client = redis.Redis(port=services.free_port(), socket_connect_timeout=0.5)
-    store = RedisBlacklist(client, "x:")
+    store = RedisBlacklist(client, "x:", load_account=lambda user_id: None)
     with pytest.raises(BlacklistUnavailable):
-        store.contains_any("jti:a")
+        store.check(("jti:a",), 1)
     with pytest.raises(BlacklistUnavailable):
         store.add("jti:a", datetime.now(UTC) + timedelta(minutes=1))
+
+
+def test_check_reads_the_account_with_the_keys_in_one_answer(store_app):
+    with store_app.app_context():
+        store = get_blacklist()
+        assert store.check(("jti:none",), 1).account is None  # no such user yet
+        result = store_app.test_cli_runner().invoke(
+            args=["create-admin", "--username", "root", "--email", "root@example.com",
+                  "--password", "a long admin password"]
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        check = store.check(("jti:none",), 1)
+        assert check.revoked is False
+        assert check.account["username"] == "root"
+        assert check.account["role"] == "admin"

@@ -6,8 +6,6 @@ from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
 from my_app.errors import AppError, flatten_errors
-from my_app.extensions import db
-from my_app.models.types import utcnow
 from my_app.schemas.user import RegisterSchema
 from my_app.services import accounts
 
@@ -28,14 +26,12 @@ def create_admin(username: str, email: str, password: str) -> None:
     """Create a confirmed, active admin."""
     try:
         data = RegisterSchema().load({"username": username, "email": email, "password": password})
-        user = accounts.create_user(**data, role="admin")
+        user = accounts.create_admin(**data)
     except ValidationError as exc:
         problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in flatten_errors(exc.messages).items())
         raise click.ClickException(f"invalid admin: {problems}") from None
     except AppError as exc:
         raise click.ClickException(exc.detail) from None
-    user.confirmed_at = utcnow()
-    db.session.commit()
     current_app.logger.info("admin %s created", user.username)
     click.echo(f"Admin {user.username!r} created with id {user.id}.")
 

@@ -11,9 +11,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 from flask.cli import with_appcontext
 
+from config import decode_secret
 from my_app.extensions import db
 from my_app.services import accounts
-from my_app.services.passwords import hash_password
 
 KEY_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY")
 
@@ -28,7 +28,7 @@ def _read(client, secret_id: str) -> tuple[dict, str | None]:
         found = client.get_secret_value(SecretId=secret_id)
     except client.exceptions.ResourceNotFoundException:
         return {}, None
-    return json.loads(found["SecretString"]), found["VersionId"]
+    return decode_secret(secret_id, found["SecretString"]), found["VersionId"]
 
 
 def _write(client, secret_id: str, values: dict, exists: bool) -> str:
@@ -90,8 +90,7 @@ def rotate_password(username: str, secret_id: str) -> None:
     except (BotoCoreError, ClientError) as exc:
         raise click.ClickException(f"Secrets Manager refused; nothing changed: {exc}") from None
     try:
-        user.password_hash = hash_password(password)
-        user.token_version += 1  # a new password ends the account's sessions
+        accounts.set_password(user, password)  # ends the account's sessions too
         db.session.commit()
     except Exception as exc:
         db.session.rollback()

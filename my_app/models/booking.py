@@ -11,7 +11,7 @@ from my_app.extensions import db
 from my_app.models.types import UTCDateTime, utcnow
 from my_app.models.user import User
 
-STATUSES = ("pending", "accepted", "rejected", "cancelled", "expired")
+BOOKING_STATUSES = ("pending", "accepted", "rejected", "cancelled", "expired")
 MAX_DURATION_MINUTES = 10080
 
 
@@ -33,7 +33,7 @@ sa.Index("uq_resources_name_lower", sa.func.lower(BookableResource.name), unique
 class BookingRequest(db.Model):
     __tablename__ = "booking_requests"
     __table_args__ = (
-        sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+        sa.CheckConstraint(f"status IN {BOOKING_STATUSES}", name="status"),
         sa.CheckConstraint(
             f"duration_minutes BETWEEN 1 AND {MAX_DURATION_MINUTES}", name="duration"
         ),

@@ -16,3 +16,4 @@ class BlacklistEntry(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    value: Mapped[str | None] = mapped_column(sa.Text)

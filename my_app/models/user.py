@@ -11,14 +11,14 @@ from my_app.extensions import db
 from my_app.models.types import UTCDateTime, utcnow
 
 ROLES = ("admin", "requester")
-STATUSES = ("active", "disabled")
+ACCOUNT_STATUSES = ("active", "disabled")
 
 
 class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint(f"role IN {ROLES}", name="role"),
-        sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+        sa.CheckConstraint(f"status IN {ACCOUNT_STATUSES}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,6 @@ from my_app.schemas.base import MAX_ID
 ROUTES = [
     (health.Health, "/health"),
     (health.Ping, "/ping"),
-    (health.OpenAPIDocument, "/openapi.json"),
     (auth.Register, "/register"),
     (auth.ConfirmEmail, "/user_confirm/<string:token>"),
     (auth.ResendConfirmation, "/resend_confirmation"),
@@ -45,8 +44,8 @@ class IdConverter(IntegerConverter):
 
 def init_app(app: Flask) -> Api:
     app.url_map.converters["id"] = IdConverter
+    app.url_map.strict_slashes = False  # `/ping/` is `/ping`: no redirect, no 404
     api = Api(app, catch_all_404s=False)
     for resource, path in ROUTES:
-        # Both spellings are routed, so a trailing slash never redirects or 404s.
-        api.add_resource(resource, path, path + "/")
+        api.add_resource(resource, path)
     return api

@@ -1,16 +1,23 @@
-"""What every resource shares: reading bodies and queries through schemas, and the Api."""
+"""What every resource shares: the one declaration an endpoint makes, and the Api.
+
+`@endpoint(...)` on a resource method is the single statement of what the
+endpoint does at its edge: who may call it, the body or query it reads, the
+shape and status of its answer. The same declaration runs the request and
+feeds `/openapi.json`, so the document cannot drift from the behaviour.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 import flask_restful
-from flask import request
-from flask_jwt_extended import jwt_required
-from marshmallow import Schema
-from werkzeug.exceptions import UnsupportedMediaType
+from flask import Response, current_app, request
 
-from my_app.auth import admin_required
+from my_app import auth
+from my_app.apidoc import AUTH_KINDS, EndpointDoc
 
 
 class Api(flask_restful.Api):
@@ -23,28 +30,97 @@ class Api(flask_restful.Api):
         raise e
 
 
-def load_body(schema: Schema) -> dict[str, Any]:
+class Resource(flask_restful.Resource):
+    """A group of endpoints on one path; each method declares itself with `@endpoint`."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A return value with a status other than the declared one, or extra headers."""
+
+    body: Any
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_body(schema) -> dict[str, Any]:
     """The JSON body, validated by `schema` (415 if not JSON, 400 if malformed, 422 if invalid)."""
-    if not request.is_json:
-        raise UnsupportedMediaType("Send the request body as application/json.")
-    return schema.load(request.get_json())
+    from my_app.resources.body import read_json
+
+    return schema.load(read_json())
 
 
-def load_query(schema: Schema) -> dict[str, Any]:
+def load_query(schema) -> dict[str, Any]:
     return schema.load(request.args.to_dict())
 
 
-class Resource(flask_restful.Resource):
-    """Public endpoint."""
+def _instance(schema):
+    return schema() if isinstance(schema, type) else schema
 
 
-class AuthResource(flask_restful.Resource):
-    """Any valid access token."""
+def _render(doc: EndpointDoc, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    reply = result if isinstance(result, Reply) else Reply(result)
+    status = reply.status or doc.status
+    schema = doc.response if status == doc.status else doc.responses.get(status)
+    if schema is None and reply.body is not None:
+        raise TypeError(f"no schema declared for a {status} answer")
+    body = None if schema is None else _instance(schema).dump(reply.body)
+    response = current_app.json.response(body) if body is not None else Response(status=status)
+    response.status_code = status
+    response.headers.update(reply.headers)
+    return response
 
-    method_decorators = [jwt_required()]
+
+def endpoint(
+    operation: str,
+    *,
+    auth: str | None = None,
+    body=None,
+    query=None,
+    response=None,
+    status: int = 200,
+    errors: Iterable[int] = (),
+    responses: Mapping[int, Any] | None = None,
+    tags: Iterable[str] = (),
+    decorators: Iterable[Callable] = (),
+) -> Callable:
+    """Declare a resource method: authenticate, load, call, dump, and document it."""
+    if auth not in AUTH_KINDS:
+        raise ValueError(f"auth must be one of {AUTH_KINDS}")
+    doc = EndpointDoc(
+        operation,
+        auth,
+        body,
+        query,
+        response,
+        status,
+        tuple(errors),
+        dict(responses or {}),
+        tuple(tags),
+    )
+    body_schema = _instance(body) if body is not None else None
+    query_schema = _instance(query) if query is not None else None
+
+    def decorate(method: Callable) -> Callable:
+        @wraps(method)
+        def run(self, *args, **kwargs):
+            _authenticate(doc.auth)
+            if body_schema is not None:
+                args = (load_body(body_schema), *args)
+            elif query_schema is not None:
+                args = (load_query(query_schema), *args)
+            return _render(doc, method(self, *args, **kwargs))
+
+        for decorator in reversed(tuple(decorators)):
+            run = wraps(method)(decorator(run))
+        run.apidoc = doc
+        return run
+
+    return decorate
 
 
-class AdminResource(flask_restful.Resource):
-    """An access token of an admin."""
-
-    method_decorators = [admin_required]
+def _authenticate(kind: str | None) -> None:
+    if kind is not None:
+        auth.authenticate(refresh=kind == "refresh", admin=kind == "admin")

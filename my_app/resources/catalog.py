@@ -2,9 +2,7 @@
 
 from flask_jwt_extended import current_user
 
-from my_app.apidoc import documented
-from my_app.auth import ensure_admin
-from my_app.resources.base import AdminResource, AuthResource, load_body
+from my_app.resources.base import Resource, endpoint
 from my_app.schemas.booking import (
     ResourceCreateSchema,
     ResourceListSchema,
@@ -13,33 +11,38 @@ from my_app.schemas.booking import (
 )
 from my_app.services import catalog
 
-resource_schema = ResourceSchema()
 TAGS = ("resources",)
 
 
-class ResourceList(AuthResource):
-    @documented(auth="access", response=ResourceListSchema, tags=TAGS)
+class ResourceList(Resource):
+    @endpoint("list_resources", auth="access", response=ResourceListSchema, tags=TAGS)
     def get(self):
         """Every bookable resource."""
-        return {"resources": resource_schema.dump(catalog.list_resources(), many=True)}
+        return {"resources": catalog.list_resources()}
 
-    @documented(
-        auth="admin", body=ResourceCreateSchema, response=ResourceSchema, status=201,
-        errors=(409,), tags=TAGS,
-    )  # fmt: skip
-    def post(self):
-        """Add a resource (admin)."""
-        ensure_admin(current_user)
-        data = load_body(ResourceCreateSchema())
-        return resource_schema.dump(catalog.create_resource(**data)), 201
-
-
-class ResourceItem(AdminResource):
-    @documented(
-        auth="admin", body=ResourceUpdateSchema, response=ResourceSchema, errors=(404, 409),
+    @endpoint(
+        "create_resource",
+        auth="admin",
+        body=ResourceCreateSchema,
+        response=ResourceSchema,
+        status=201,
+        errors=(409,),
         tags=TAGS,
-    )  # fmt: skip
-    def patch(self, resource_id: int):
+    )
+    def post(self, data):
+        """Add a resource (admin)."""
+        return catalog.create_resource(current_user, **data)
+
+
+class ResourceItem(Resource):
+    @endpoint(
+        "update_resource",
+        auth="admin",
+        body=ResourceUpdateSchema,
+        response=ResourceSchema,
+        errors=(404, 409),
+        tags=TAGS,
+    )
+    def patch(self, changes, resource_id: int):
         """Rename, describe, retire or reactivate a resource (admin)."""
-        data = load_body(ResourceUpdateSchema())
-        return resource_schema.dump(catalog.update_resource(resource_id, **data))
+        return catalog.update_resource(current_user, resource_id, **changes)

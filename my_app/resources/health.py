@@ -1,30 +1,24 @@
 """Liveness and readiness probes."""
 
-from my_app.apidoc import documented
-from my_app.openapi import get_spec
-from my_app.resources.base import Resource
+from my_app.resources.base import Reply, Resource, endpoint
 from my_app.schemas.health import HealthSchema, ReadinessSchema
-from my_app.schemas.openapi import OpenAPIDocumentSchema
 from my_app.services.health import readiness
+
+TAGS = ("health",)
 
 
 class Health(Resource):
-    @documented(response=HealthSchema, tags=("health",))
+    @endpoint("check_health", response=HealthSchema, tags=TAGS)
     def get(self):
         """Liveness: the process is up."""
         return {"status": "ok"}
 
 
 class Ping(Resource):
-    @documented(response=ReadinessSchema, responses={503: ReadinessSchema}, tags=("health",))
+    @endpoint(
+        "check_readiness", response=ReadinessSchema, responses={503: ReadinessSchema}, tags=TAGS
+    )
     def get(self):
         """Readiness: database reachable and schema at the migrations' head."""
         report, ready = readiness()
-        return report, 200 if ready else 503
-
-
-class OpenAPIDocument(Resource):
-    @documented(response=OpenAPIDocumentSchema, tags=("docs",))
-    def get(self):
-        """This OpenAPI 3 document, generated from the code."""
-        return get_spec()
+        return Reply(report, status=200 if ready else 503)

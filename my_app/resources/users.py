@@ -2,48 +2,45 @@
 
 from flask_jwt_extended import current_user
 
-from my_app.apidoc import documented
-from my_app.auth import ensure_admin
-from my_app.resources.base import AdminResource, AuthResource, load_body, load_query
+from my_app.resources.base import Resource, endpoint
 from my_app.schemas.base import MessageSchema
 from my_app.schemas.user import UserListQuerySchema, UserListSchema, UserSchema, UserUpdateSchema
 from my_app.services import accounts
 
-user_schema = UserSchema()
+TAGS = ("accounts",)
 
 
-class UserItem(AuthResource):
-    @documented(auth="access", response=UserSchema, errors=(403, 404), tags=("accounts",))
+class UserItem(Resource):
+    @endpoint("get_user", auth="access", response=UserSchema, errors=(403, 404), tags=TAGS)
     def get(self, user_id: int):
         """One account: the caller's own, or any for an admin."""
-        return user_schema.dump(accounts.visible_user(current_user, user_id))
+        return accounts.visible_user(current_user, user_id)
 
-    @documented(auth="access", response=MessageSchema, errors=(403, 404, 409), tags=("accounts",))
+    @endpoint(
+        "delete_user", auth="access", response=MessageSchema, errors=(403, 404, 409), tags=TAGS
+    )
     def delete(self, user_id: int):
         """Delete an account: the caller's own, or any for an admin."""
         accounts.delete_user(current_user, user_id)
         return {"message": f"User {user_id} deleted."}
 
-    @documented(
+    @endpoint(
+        "update_user",
         auth="admin",
         body=UserUpdateSchema,
         response=UserSchema,
         errors=(404, 409),
-        tags=("accounts",),
+        tags=TAGS,
     )
-    def patch(self, user_id: int):
+    def patch(self, changes, user_id: int):
         """Change a user's role or status (admin)."""
-        ensure_admin(current_user)
-        changes = load_body(UserUpdateSchema())
-        return user_schema.dump(accounts.update_user(user_id, **changes))
+        return accounts.update_user(current_user, user_id, **changes)
 
 
-class UserList(AdminResource):
-    @documented(
-        auth="admin", query=UserListQuerySchema, response=UserListSchema, tags=("accounts",)
+class UserList(Resource):
+    @endpoint(
+        "list_users", auth="admin", query=UserListQuerySchema, response=UserListSchema, tags=TAGS
     )
-    def get(self):
+    def get(self, args):
         """Every account, in pages (admin)."""
-        args = load_query(UserListQuerySchema())
-        users, next_cursor = accounts.list_users(**args)
-        return {"users": user_schema.dump(users, many=True), "next_cursor": next_cursor}
+        return accounts.list_users(current_user, **args)

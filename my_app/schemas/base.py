@@ -66,6 +66,17 @@ class MessageSchema(Schema):
     message = fields.String(required=True)
 
 
+def page_of(name: str, item: type[Schema]) -> type[Schema]:
+    """The envelope of one page of `item`s: `{name: [...], "next_cursor"}`."""
+    return Schema.from_dict(
+        {
+            name: fields.List(fields.Nested(item), attribute="items"),
+            "next_cursor": fields.String(allow_none=True),
+        },
+        name=f"{item.__name__.removesuffix('Schema')}Page",
+    )
+
+
 class PageQuerySchema(QuerySchema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from my_app.models.booking import MAX_DURATION_MINUTES, STATUSES
+from my_app.models.booking import BOOKING_STATUSES, MAX_DURATION_MINUTES
 from my_app.schemas.base import (
     ID_RANGE,
     BodySchema,
@@ -16,6 +16,7 @@ from my_app.schemas.base import (
     PageQuerySchema,
     Trimmed,
     UTCDateTime,
+    page_of,
 )
 from my_app.schemas.user import UserRefSchema
 
@@ -82,7 +83,7 @@ class BookingSchema(Schema):
     duration_minutes = fields.Integer()
     end_time = UTCDateTime()
     address = fields.Nested(AddressOutSchema)
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
     requested_by = fields.Nested(UserRefSchema)
     decided_by = fields.Nested(UserRefSchema, allow_none=True)
     decided_at = UTCDateTime(allow_none=True)
@@ -91,13 +92,11 @@ class BookingSchema(Schema):
     updated_at = UTCDateTime()
 
 
-class BookingListSchema(Schema):
-    bookings = fields.List(fields.Nested(BookingSchema))
-    next_cursor = fields.String(allow_none=True)
+BookingListSchema = page_of("bookings", BookingSchema)
 
 
 class MyBookingsQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
 
 
 class BookingsQuerySchema(MyBookingsQuerySchema):

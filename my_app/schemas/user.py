@@ -2,13 +2,14 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from my_app.models.user import ROLES, STATUSES
+from my_app.models.user import ACCOUNT_STATUSES, ROLES
 from my_app.schemas.base import (
     BodySchema,
     NonBlank,
     PageQuerySchema,
     Trimmed,
     UTCDateTime,
+    page_of,
 )
 
 USERNAME = validate.And(
@@ -23,7 +24,7 @@ class UserSchema(Schema):
     username = fields.String()
     email = fields.String()
     role = fields.String(validate=validate.OneOf(ROLES))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(ACCOUNT_STATUSES))
     confirmed = fields.Boolean()
     created_at = UTCDateTime()
 
@@ -36,9 +37,7 @@ class UserRefSchema(Schema):
     email = fields.String()
 
 
-class UserListSchema(Schema):
-    users = fields.List(fields.Nested(UserSchema))
-    next_cursor = fields.String(allow_none=True)
+UserListSchema = page_of("users", UserSchema)
 
 
 class EmailField(Trimmed):
@@ -67,7 +66,7 @@ class EmailSchema(BodySchema):
 
 class UserUpdateSchema(BodySchema):
     role = Trimmed(validate=validate.OneOf(ROLES))
-    status = Trimmed(validate=validate.OneOf(STATUSES))
+    status = Trimmed(validate=validate.OneOf(ACCOUNT_STATUSES))
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -77,7 +76,7 @@ class UserUpdateSchema(BodySchema):
 
 class UserListQuerySchema(PageQuerySchema):
     role = fields.String(validate=validate.OneOf(ROLES))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(ACCOUNT_STATUSES))
 
 
 class TokenPairSchema(Schema):

@@ -11,9 +11,10 @@ from my_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorize
 from my_app.extensions import db
 from my_app.models import User
 from my_app.models.types import utcnow
-from my_app.services import mail
-from my_app.services.pagination import decode_cursor, page, row_id
+from my_app.services import mail, tokens
+from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.passwords import hash_password, spend_equal_time, verify_password
+from my_app.services.permissions import require_admin, require_owner_or_admin
 
 CONFIRM_SALT = "my_app/email-confirmation"
 BAD_CREDENTIALS = "Unknown username or wrong password."
@@ -36,11 +37,12 @@ def _ensure_free(username: str, email: str) -> None:
         raise Conflict("An account with that e-mail address exists.")
 
 
-def create_user(username: str, email: str, password: str, role: str = "requester") -> User:
+def _create_user(username: str, email: str, password: str, **attributes) -> User:
     """Insert a user and commit; a concurrent duplicate becomes the same 409."""
     _ensure_free(username, email)
-    user = User(username=username, email=email.lower(), password_hash=hash_password(password))
-    user.role = role
+    user = User(
+        username=username, email=email.lower(), password_hash=hash_password(password), **attributes
+    )
     db.session.add(user)
     try:
         db.session.commit()
@@ -52,9 +54,14 @@ def create_user(username: str, email: str, password: str, role: str = "requester
 
 
 def register(username: str, email: str, password: str) -> User:
-    user = create_user(username, email, password)
+    user = _create_user(username, email, password, role="requester")
     send_confirmation(user)
     return user
+
+
+def create_admin(username: str, email: str, password: str) -> User:
+    """A confirmed, active admin: how the first admin comes to exist (`flask create-admin`)."""
+    return _create_user(username, email, password, role="admin", confirmed_at=utcnow())
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -121,6 +128,12 @@ def authenticate(login: str, password: str) -> User:
     return user
 
 
+def set_password(user: User, password: str) -> None:
+    """Give `user` a new password and end every session of theirs; the caller commits."""
+    user.password_hash = hash_password(password)
+    tokens.revoke_all_sessions(user)
+
+
 def get_user(user_id: int, lock: bool = False) -> User:
     query = sa.select(User).where(User.id == user_id)
     user = db.session.scalar(query.with_for_update() if lock else query)
@@ -131,8 +144,7 @@ def get_user(user_id: int, lock: bool = False) -> User:
 
 def visible_user(actor: User, user_id: int) -> User:
     """`user_id` as seen by `actor`: themselves, or anyone for an admin."""
-    if not actor.is_admin and actor.id != user_id:
-        raise Forbidden("You may only see your own account.")
+    require_owner_or_admin(actor, user_id, "see your own account")
     return get_user(user_id)
 
 
@@ -153,21 +165,23 @@ def _guard_last_admin(user: User, action: str) -> None:
 
 
 def delete_user(actor: User, user_id: int) -> None:
-    if not actor.is_admin and actor.id != user_id:
-        raise Forbidden("You may only delete your own account.")
+    require_owner_or_admin(actor, user_id, "delete your own account")
     user = get_user(user_id, lock=True)
     _guard_last_admin(user, "delete")
     db.session.delete(user)
     db.session.commit()
 
 
-def update_user(user_id: int, role: str | None = None, status: str | None = None) -> User:
+def update_user(
+    actor: User, user_id: int, role: str | None = None, status: str | None = None
+) -> User:
     """Change a user's role or status; takes effect on the user's next request."""
+    require_admin(actor)
     user = get_user(user_id, lock=True)
     if (role is not None and role != "admin") or status == "disabled":
         _guard_last_admin(user, "demote or disable")
     if status == "disabled" and user.status != "disabled":
-        user.token_version += 1  # re-enabling later must not revive old sessions
+        tokens.revoke_all_sessions(user)  # re-enabling later must not revive old sessions
     if role is not None:
         user.role = role
     if status is not None:
@@ -177,8 +191,13 @@ def update_user(user_id: int, role: str | None = None, status: str | None = None
 
 
 def list_users(
-    limit: int, cursor: str | None = None, role: str | None = None, status: str | None = None
-) -> tuple[list[User], str | None]:
+    actor: User,
+    limit: int,
+    cursor: str | None = None,
+    role: str | None = None,
+    status: str | None = None,
+) -> Page:
+    require_admin(actor)
     query = sa.select(User).order_by(User.id).limit(limit + 1)
     if cursor:
         (last_id,) = decode_cursor(cursor, row_id)

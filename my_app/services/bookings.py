@@ -25,12 +25,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from my_app.errors import Conflict, Forbidden, NotFound
+from my_app.errors import Conflict, NotFound
 from my_app.extensions import db
 from my_app.models import BookingHistory, BookingRequest, User
 from my_app.models.types import utcnow
 from my_app.services import catalog, mail
-from my_app.services.pagination import decode_cursor, page, row_id
+from my_app.services.pagination import Page, decode_cursor, page, row_id
+from my_app.services.permissions import require_admin, require_owner_or_admin
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"accepted", "rejected", "cancelled", "expired"}),
@@ -55,8 +56,7 @@ def get_booking(booking_id: int) -> BookingRequest:
 
 def visible_booking(actor: User, booking_id: int) -> BookingRequest:
     booking = get_booking(booking_id)
-    if not actor.is_admin and booking.requested_by_id != actor.id:
-        raise Forbidden("You may only see your own booking requests.")
+    require_owner_or_admin(actor, booking.requested_by_id, "see your own booking requests")
     return booking
 
 
@@ -70,7 +70,18 @@ def history(actor: User, booking_id: int) -> list[BookingHistory]:
     return list(db.session.scalars(query))
 
 
-def list_bookings(
+def list_all(actor: User, **filters) -> Page:
+    """Every booking request matching `filters` (admin)."""
+    require_admin(actor)
+    return _list(**filters)
+
+
+def list_own(actor: User, **filters) -> Page:
+    """The booking requests `actor` submitted."""
+    return _list(requested_by=actor.id, **filters)
+
+
+def _list(
     limit: int,
     cursor: str | None = None,
     status: str | None = None,
@@ -78,7 +89,7 @@ def list_bookings(
     requested_by: int | None = None,
     from_: datetime | None = None,
     to: datetime | None = None,
-) -> tuple[list[BookingRequest], str | None]:
+) -> Page:
     """A page ordered by (event_time, id), continuing after `cursor`."""
     query = sa.select(BookingRequest)
     for column, value in (
@@ -191,20 +202,14 @@ def _guarded_update(
 def _move(booking: BookingRequest, to_status: str, actor: User | None, reason: str | None) -> None:
     """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit."""
     if not _guarded_update([booking.id], booking.status, to_status, actor, reason):
-        db.session.rollback()
-        current = get_booking(booking.id).status
+        current = db.session.scalar(
+            sa.select(BookingRequest.status).where(BookingRequest.id == booking.id)
+        )
         raise Conflict(f"The request is already {current}; it cannot become {to_status}.")
 
 
-def _finish(booking: BookingRequest, actor: User | None) -> BookingRequest:
-    db.session.commit()
-    db.session.refresh(booking)
-    if booking.status in NOTIFIED and actor is not None and actor.is_admin:
-        _notify(booking)
-    return booking
-
-
-def accept(admin: User, booking_id: int) -> BookingRequest:
+def accept(actor: User, booking_id: int) -> BookingRequest:
+    require_admin(actor)
     booking = get_booking(booking_id)
     catalog.lock_for_accepting(booking.resource_id)
     db.session.refresh(booking)  # as it is now that this accept has its turn
@@ -213,28 +218,35 @@ def accept(admin: User, booking_id: int) -> BookingRequest:
     if booking.status == "pending" and (conflicts := overlapping_ids(booking)):
         raise _overlap_conflict(conflicts)
     try:
-        _move(booking, "accepted", admin, None)
-        db.session.flush()
+        _move(booking, "accepted", actor, None)
+        db.session.commit()
     except IntegrityError:
         # An overlapping acceptance got past the pre-check (a writer not taking turns).
         db.session.rollback()
         raise _overlap_conflict(overlapping_ids(get_booking(booking_id))) from None
-    return _finish(booking, admin)
+    _tell_requester(booking, actor)
+    return booking
 
 
-def reject(admin: User, booking_id: int, reason: str | None = None) -> BookingRequest:
+def reject(actor: User, booking_id: int, reason: str | None = None) -> BookingRequest:
+    require_admin(actor)
     booking = get_booking(booking_id)
-    _move(booking, "rejected", admin, reason)
-    return _finish(booking, admin)
+    _move(booking, "rejected", actor, reason)
+    db.session.commit()
+    _tell_requester(booking, actor)
+    return booking
 
 
 def cancel(actor: User, booking_id: int, reason: str | None = None) -> BookingRequest:
     booking = visible_booking(actor, booking_id)
     _move(booking, "cancelled", actor, reason)
-    return _finish(booking, actor)
+    db.session.commit()
+    _tell_requester(booking, actor)
+    return booking
 
 
-def delete(booking_id: int) -> None:
+def delete(actor: User, booking_id: int) -> None:
+    require_admin(actor)
     db.session.delete(get_booking(booking_id))
     db.session.commit()
 
@@ -263,6 +275,13 @@ def expire_due(now: datetime | None = None) -> int:
             return expired
         expired += len(_guarded_update(list(due), "pending", "expired", None, EXPIRY_REASON))
         db.session.commit()
+
+
+def _tell_requester(booking: BookingRequest, actor: User) -> None:
+    """E-mail the requester about a decision an admin made (after it is committed)."""
+    db.session.refresh(booking)
+    if actor.is_admin and booking.status in NOTIFIED:
+        _notify(booking)
 
 
 def _notify(booking: BookingRequest) -> None:

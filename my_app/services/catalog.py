@@ -7,9 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from my_app.errors import Conflict, NotFound
 from my_app.extensions import db
-from my_app.models import BookableResource
-
-DEFAULT_RESOURCE_ID = 1
+from my_app.models import BookableResource, User
+from my_app.services.permissions import require_admin
 
 
 def list_resources() -> list[BookableResource]:
@@ -56,7 +55,8 @@ def _commit(name: str) -> None:
         raise Conflict(f"A resource named {name!r} exists.") from None
 
 
-def create_resource(name: str, description: str = "") -> BookableResource:
+def create_resource(actor: User, name: str, description: str = "") -> BookableResource:
+    require_admin(actor)
     _ensure_name_free(name)
     resource = BookableResource(name=name, description=description, active=True)
     db.session.add(resource)
@@ -64,7 +64,8 @@ def create_resource(name: str, description: str = "") -> BookableResource:
     return resource
 
 
-def update_resource(resource_id: int, **changes) -> BookableResource:
+def update_resource(actor: User, resource_id: int, **changes) -> BookableResource:
+    require_admin(actor)
     resource = get_resource(resource_id)
     if "name" in changes:
         _ensure_name_free(changes["name"], except_id=resource_id)

@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from my_app.errors import UnprocessableEntity
@@ -40,9 +41,15 @@ def row_id(value: Any) -> int:
     return value
 
 
-def page(rows: list[Any], limit: int, key) -> tuple[list[Any], str | None]:
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def page(rows: list[Any], limit: int, key: Callable[[Any], list[Any]]) -> Page:
     """Cut a `limit + 1` fetch to `limit` rows and the cursor of the next page, if any."""
     if len(rows) <= limit:
-        return rows, None
+        return Page(rows, None)
     rows = rows[:limit]
-    return rows, encode_cursor(key(rows[-1]))
+    return Page(rows, encode_cursor(key(rows[-1])))

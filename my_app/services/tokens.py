@@ -1,27 +1,94 @@
-"""JWT sessions: issuing pairs, rotating refresh tokens, revocation.
+"""JWT sessions: issuing pairs, rotating refresh tokens, revocation, and who a token speaks for.
 
 A login starts a session (`sid`), shared by every token pair it yields.
 Refresh rotates: the presented refresh token is spent atomically through the
-blacklist, so of several concurrent uses at most one succeeds; a spent token
-presented again ends its whole session (reuse detection). `ver` is the
-user's token version: bumping it ends every session of that user.
+revocation store, so of several concurrent uses one spends it. Presented
+again within `REFRESH_GRACE_SECONDS` (two tabs, a retried request), it gets
+the same successor refresh token and a fresh access token: one session, one
+chain. Presented after that, it is theft: the whole session ends (reuse
+detection). `ver` is the user's token version: bumping it ends every
+session of that user.
+
+Every authenticated request costs one round trip to the store (`check`),
+which answers whether the token is revoked and what the account looks like
+now; `current_user` is that `Account`, not a database row.
 """
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+import sqlalchemy as sa
+from flask import Flask, current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token
 
+import blacklist
 from blacklist import get_blacklist
 from my_app.errors import InvalidToken
 from my_app.extensions import db
-from my_app.models import User
+from my_app.models import BlacklistEntry, User
+from my_app.schemas.base import MAX_ID
 
 Claims = dict[str, Any]
+ACCOUNT_COLUMNS = (
+    "id", "username", "email", "role", "status", "confirmed_at", "created_at", "token_version",
+)  # fmt: skip
+SUCCESSOR_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Account:
+    """The caller as the revocation store knows them: enough to authorize and to show."""
+
+    id: int
+    username: str
+    email: str
+    role: str
+    status: str
+    confirmed_at: datetime | None
+    created_at: datetime
+    token_version: int
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Account:
+        values = dict(record)
+        for name in ("confirmed_at", "created_at"):
+            if isinstance(values[name], str):
+                values[name] = datetime.fromisoformat(values[name])
+        return cls(**values)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+def _record(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in ACCOUNT_COLUMNS}
+
+
+def _load_account(user_id: int) -> dict[str, Any] | None:
+    """An account's columns, read on a connection of its own (not the request's session)."""
+    users = User.__table__
+    query = sa.select(*(users.c[name] for name in ACCOUNT_COLUMNS)).where(users.c.id == user_id)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(query).mappings().first()
+    return None if row is None else dict(row)
+
+
+# ---------------------------------------------------------------- issuing
 
 
 def _jti_key(claims: Claims) -> str:
@@ -29,7 +96,11 @@ def _jti_key(claims: Claims) -> str:
 
 
 def _sid_key(claims: Claims) -> str:
-    return f"sid:{claims.get('sid')}"
+    return f"sid:{claims['sid']}"
+
+
+def _successor_key(claims: Claims) -> str:
+    return f"next:{claims['jti']}"
 
 
 def _token_expiry(claims: Claims) -> datetime:
@@ -41,31 +112,57 @@ def _session_expiry() -> datetime:
     return datetime.now(UTC) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
 
 
-def issue_pair(user: User, sid: str | None = None) -> dict[str, Any]:
-    claims = {"sid": sid or uuid.uuid4().hex, "ver": user.token_version}
-    identity = str(user.id)
+def _access_token(account: Account | User, sid: str) -> str:
+    claims = {"sid": sid, "ver": account.token_version}
+    return create_access_token(identity=str(account.id), additional_claims=claims)
+
+
+def _pair(access_token: str, refresh_token: str) -> dict[str, Any]:
     return {
-        "access_token": create_access_token(identity=identity, additional_claims=claims),
-        "refresh_token": create_refresh_token(identity=identity, additional_claims=claims),
+        "access_token": access_token,
+        "refresh_token": refresh_token,
         "token_type": "Bearer",
         "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 
 
-def is_revoked(claims: Claims) -> bool:
-    """The blocklist check run on every protected request."""
-    revoked = get_blacklist().contains_any(_jti_key(claims), _sid_key(claims))
-    if revoked and claims.get("type") == "refresh":
-        end_session(claims)  # reuse detected: the token's family is compromised
-    return revoked
+def issue_pair(account: Account | User, sid: str | None = None) -> dict[str, Any]:
+    sid = sid or uuid.uuid4().hex
+    claims = {"sid": sid, "ver": account.token_version}
+    refresh_token = create_refresh_token(identity=str(account.id), additional_claims=claims)
+    return _pair(_access_token(account, sid), refresh_token)
 
 
-def rotate(claims: Claims, user: User) -> dict[str, Any]:
+def rotate(claims: Claims, account: Account) -> dict[str, Any]:
     """Spend the refresh token in `claims` and hand out the session's next pair."""
-    if not get_blacklist().add(_jti_key(claims), _token_expiry(claims)):
+    store = get_blacklist()
+    now = time.time()
+    if store.add(_jti_key(claims), _token_expiry(claims), value=json.dumps({"spent_at": now})):
+        pair = issue_pair(account, sid=claims["sid"])
+        grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
+        store.add(_successor_key(claims), datetime.now(UTC) + grace, pair["refresh_token"])
+        return pair
+    successor = _successor_within_grace(store, claims)
+    if successor is None:
         end_session(claims)
         raise InvalidToken("This refresh token has already been used; the session is ended.")
-    return issue_pair(user, sid=claims["sid"])
+    return _pair(_access_token(account, claims["sid"]), successor)
+
+
+def _successor_within_grace(store, claims: Claims) -> str | None:
+    """The refresh token that replaced this spent one, if it was spent a moment ago."""
+    spent = json.loads(store.get(_jti_key(claims)) or "{}")
+    grace = current_app.config["REFRESH_GRACE_SECONDS"]
+    deadline = spent.get("spent_at", 0) + grace
+    while time.time() < deadline:
+        successor = store.get(_successor_key(claims))
+        if successor is not None:
+            return successor
+        time.sleep(SUCCESSOR_POLL_SECONDS)  # the first refresh is still being answered
+    return None
+
+
+# ---------------------------------------------------------------- revoking
 
 
 def end_session(claims: Claims) -> None:
@@ -73,22 +170,94 @@ def end_session(claims: Claims) -> None:
     get_blacklist().add(_sid_key(claims), _session_expiry())
 
 
-def end_all_sessions(user: User) -> None:
+def revoke_all_sessions(user: User) -> None:
+    """Make every token `user` holds invalid from the next request on; the caller commits."""
     user.token_version += 1
+
+
+def end_all_sessions(actor: Account) -> None:
+    revoke_all_sessions(db.session.get(User, actor.id))
     db.session.commit()
 
 
-def load_user(claims: Claims) -> User:
-    """The user a valid token speaks for; refuses tokens of deleted, disabled or reset accounts."""
-    try:
-        user_id = int(claims["sub"])
-    except (KeyError, TypeError, ValueError):
-        raise InvalidToken("The token does not name a user.") from None
-    user = db.session.get(User, user_id)
-    if user is None:
+# ---------------------------------------------------------------- checking
+
+
+def _user_id(claims: Claims) -> int:
+    subject = claims.get("sub")
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+        raise InvalidToken("The token does not name a user.")
+    user_id = int(subject)
+    if not 0 < user_id <= MAX_ID:
         raise InvalidToken("The token's account no longer exists.")
-    if claims.get("ver") != user.token_version or "sid" not in claims:
+    return user_id
+
+
+def is_revoked(claims: Claims) -> bool:
+    """The one store round trip of a protected request; remembers the account for `load_user`.
+
+    A refresh token's own spending is judged by `rotate`, which knows the grace period.
+    """
+    if "sid" not in claims or "jti" not in claims:
         raise InvalidToken("The token has been revoked.")
-    if not user.is_active:
+    keys = (_sid_key(claims),) if claims.get("type") == "refresh" else (
+        _jti_key(claims), _sid_key(claims),
+    )  # fmt: skip
+    check = get_blacklist().check(keys, _user_id(claims))
+    g.token_account = check.account
+    return check.revoked
+
+
+def load_user(claims: Claims) -> Account:
+    """The account a valid token speaks for; refuses tokens of deleted, disabled or reset ones."""
+    record = g.pop("token_account", None)
+    if record is None:
+        raise InvalidToken("The token's account no longer exists.")
+    account = Account.from_record(record)
+    if claims.get("ver") != account.token_version:
+        raise InvalidToken("The token has been revoked.")
+    if not account.is_active:
         raise InvalidToken("The token's account is disabled.")
-    return user
+    return account
+
+
+# ---------------------------------------------------------------- keeping the store current
+
+
+def _remember_changed_users(session, flush_context) -> None:
+    changed = session.info.setdefault("changed_accounts", {})
+    for user in session.dirty | session.new:
+        if isinstance(user, User):
+            changed[user.id] = _record(user)
+    for user in session.deleted:
+        if isinstance(user, User):
+            changed[user.id] = None
+
+
+def _publish_changed_users(session) -> None:
+    changed = session.info.pop("changed_accounts", {})
+    if changed:
+        store = get_blacklist()
+        for user_id, record in changed.items():
+            store.account_changed(user_id, record)
+
+
+def _forget_changed_users(session, previous_transaction) -> None:
+    session.info.pop("changed_accounts", None)
+
+
+def init_app(app: Flask) -> None:
+    store = blacklist.make_blacklist(
+        app.config,
+        engine=lambda: db.engine,
+        table=BlacklistEntry.__table__,
+        users=User.__table__,
+        account_columns=ACCOUNT_COLUMNS,
+        load_account=_load_account,
+    )
+    blacklist.init_app(app, store)
+    if not sa.event.contains(db.session, "after_flush", _remember_changed_users):
+        # Whatever path changes an account (HTTP, CLI, a job), the store hears of it after commit.
+        sa.event.listen(db.session, "after_flush", _remember_changed_users)
+        sa.event.listen(db.session, "after_commit", _publish_changed_users)
+        sa.event.listen(db.session, "after_soft_rollback", _forget_changed_users)

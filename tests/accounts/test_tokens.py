@@ -9,7 +9,7 @@ import pytest
 from flask_jwt_extended import create_access_token
 
 from tests.conftest import ALL_STACKS
-from tests.support.api import bearer
+from tests.support.api import ApiClient, bearer
 
 
 @pytest.fixture(params=ALL_STACKS)
@@ -35,7 +35,15 @@ def test_refresh_returns_a_new_pair_and_spends_the_old_token(api):
     assert api.client.post("/refresh", headers=bearer(pair["refresh_token"])).status_code == 200
 
 
-def test_reusing_a_spent_refresh_token_revokes_the_whole_session(api):
+@pytest.fixture
+def graceless_api(stack, make_app, mailbox):
+    """The API with REFRESH_GRACE_SECONDS=0: every second presentation is a reuse."""
+    app = make_app(blacklist=stack[1], REFRESH_GRACE_SECONDS=0)
+    return ApiClient(app.test_client(), app.test_cli_runner(), mailbox)
+
+
+def test_reusing_a_spent_refresh_token_after_the_grace_revokes_the_whole_session(graceless_api):
+    api = graceless_api
     account = api.user()
     rotated = api.client.post("/refresh", headers=account.refresh_headers).json
     _assert_refused(api.client.post("/refresh", headers=account.refresh_headers))
@@ -44,7 +52,8 @@ def test_reusing_a_spent_refresh_token_revokes_the_whole_session(api):
     _assert_refused(api.client.get("/me", headers=account.headers))
 
 
-def test_reuse_ends_only_that_session(api):
+def test_reuse_ends_only_that_session(graceless_api):
+    api = graceless_api
     account = api.user()
     other = api.login(account.username).json
     api.client.post("/refresh", headers=account.refresh_headers)
@@ -52,7 +61,18 @@ def test_reuse_ends_only_that_session(api):
     assert api.client.get("/me", headers=bearer(other["access_token"])).status_code == 200
 
 
-def test_concurrent_refreshes_with_one_token_yield_at_most_one_session(app, api):
+def test_a_refresh_retried_within_the_grace_gets_the_same_successor(api):
+    account = api.user()
+    first = api.client.post("/refresh", headers=account.refresh_headers).json
+    again = api.client.post("/refresh", headers=account.refresh_headers)
+    assert again.status_code == 200
+    assert again.json["refresh_token"] == first["refresh_token"]
+    assert api.client.get("/me", headers=bearer(again.json["access_token"])).status_code == 200
+    assert api.client.get("/me", headers=bearer(first["access_token"])).status_code == 200
+    assert api.client.post("/refresh", headers=bearer(first["refresh_token"])).status_code == 200
+
+
+def test_ten_simultaneous_refreshes_with_one_token_leave_one_working_session(app, api):
     account = api.user()
     barrier = threading.Barrier(10)
     results = []
@@ -68,15 +88,13 @@ def test_concurrent_refreshes_with_one_token_yield_at_most_one_session(app, api)
         thread.start()
     for thread in threads:
         thread.join()
-    winners = [body for status, body in results if status == 200]
-    assert len(winners) == 1  # the token is spent exactly once
-    assert all(status in (200, 401) for status, _ in results)
-    live = [
-        body
-        for body in winners
-        if api.client.post("/refresh", headers=bearer(body["refresh_token"])).status_code == 200
-    ]
-    assert len(live) <= 1
+    assert [status for status, _ in results] == [200] * 10, results
+    successors = {body["refresh_token"] for _, body in results}
+    assert len(successors) == 1  # one session, one chain
+    for _, body in results:
+        assert api.client.get("/me", headers=bearer(body["access_token"])).status_code == 200
+    (successor,) = successors
+    assert api.client.post("/refresh", headers=bearer(successor)).status_code == 200
 
 
 def test_access_token_is_refused_by_refresh(api):

@@ -133,7 +133,7 @@ def test_a_submitted_booking_links_to_what_can_be_done_with_it(client):
         if method.upper() in METHODS
     }
     links = document["paths"]["/submit_request"]["post"]["responses"]["201"]["links"]
-    assert links["Accept"] == {"operationId": "acceptrequest_post",
+    assert links["Accept"] == {"operationId": "accept_request",
                                "requestBody": {"id": "$response.body#/id"}}  # fmt: skip
     assert links["Read"]["parameters"] == {"booking_id": "$response.body#/id"}
     assert {link["operationId"] for link in links.values()} <= operation_ids
