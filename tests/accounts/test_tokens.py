@@ -2,7 +2,6 @@
 
 import base64
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from flask_jwt_extended import create_access_token
 
 from tests.conftest import ALL_STACKS
 from tests.support.api import bearer
+from tests.support.concurrency import at_once
 
 
 @pytest.fixture(params=ALL_STACKS)
@@ -54,20 +54,12 @@ def test_reuse_ends_only_that_session(api):
 
 def test_concurrent_refreshes_with_one_token_yield_at_most_one_session(app, api):
     account = api.user()
-    barrier = threading.Barrier(10)
-    results = []
 
-    def refresh():
-        client = app.test_client()
-        barrier.wait()
+    def refresh(client):
         response = client.post("/refresh", headers=account.refresh_headers)
-        results.append((response.status_code, response.json))
+        return response.status_code, response.json
 
-    threads = [threading.Thread(target=refresh) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(app, [refresh] * 10)
     winners = [body for status, body in results if status == 200]
     assert len(winners) == 1  # the token is spent exactly once
     assert all(status in (200, 401) for status, _ in results)

@@ -6,15 +6,7 @@ from tests.support.api import future
 
 
 def _all_pages(api, path, headers, **query):
-    ids, cursor = [], None
-    while True:
-        params = {**query, **({"cursor": cursor} if cursor else {})}
-        response = api.client.get(path, query_string=params, headers=headers)
-        assert response.status_code == 200, response.json
-        ids += [b["id"] for b in response.json["bookings"]]
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            return ids
+    return [b["id"] for page in api.pages(path, headers, **query) for b in page["bookings"]]
 
 
 @pytest.fixture

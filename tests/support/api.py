@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -76,6 +77,18 @@ class ApiClient:
         return self.client.post(
             f"/{action}_request", json={"id": booking_id, **body}, headers=account.headers
         )
+
+    def pages(self, path: str, headers: dict[str, str], **query) -> Iterator[dict]:
+        """Each page of a keyset-paged list, following `next_cursor` to the last."""
+        cursor = None
+        while True:
+            params = {**query, **({"cursor": cursor} if cursor else {})}
+            response = self.client.get(path, query_string=params, headers=headers)
+            assert response.status_code == 200, response.json
+            yield response.json
+            cursor = response.json["next_cursor"]
+            if cursor is None:
+                return
 
     def admin(self, username: str | None = None, password: str = PASSWORD) -> Account:
         """An admin created with `flask create-admin`, logged in."""
