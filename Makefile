@@ -44,13 +44,13 @@ format: ## Format the code with ruff (and apply safe lint fixes)
 	$(BIN)/ruff format .
 
 fuzz: ## schemathesis against a live server's /openapi.json, as a requester and as an admin
-	cd tools && ../$(BIN)/python fuzz.py
+	$(BIN)/python -m tools.fuzz
 
 notebook: ## Re-run api_usage.ipynb against a live server and save its outputs
-	cd tools && ../$(BIN)/python run_notebook.py --save
+	$(BIN)/python -m tools.run_notebook --save
 
 bench: ## Booking list and accept latency at 1k and 1M rows (needs PostgreSQL)
-	$(BIN)/python bench/bench_bookings.py
+	$(BIN)/python -m bench.bench_bookings
 
 compose-dev: ## Docker: the app with reload, PostgreSQL, Redis and a mail catcher
 	docker compose -f docker-compose-dev.yaml up --build
