@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import ALL_STACKS
+from tests.support.api import assert_problem
 from tests.support.concurrency import at_once
 
 USER_FIELDS = {"id", "username", "email", "role", "status", "confirmed", "created_at"}
@@ -96,9 +97,7 @@ def test_list_users_pages_with_a_cursor_and_filters(api):
 )
 def test_list_users_bad_query_is_422(api, query):
     admin = api.admin()
-    response = api.client.get(f"/users?{query}", headers=admin.headers)
-    assert response.status_code == 422
-    assert response.content_type == "application/problem+json"
+    assert_problem(api.client.get(f"/users?{query}", headers=admin.headers), 422)
 
 
 def test_admin_promotes_a_user_who_gains_admin_rights_on_the_next_request(api):

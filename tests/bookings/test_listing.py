@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.api import future
+from tests.support.api import assert_problem, future
 
 
 def _all_pages(api, path, headers, **query):
@@ -78,9 +78,7 @@ def test_my_requests_needs_a_token(api):
 )
 def test_bad_list_query_is_422(api, query):
     admin = api.admin()
-    response = api.client.get(f"/list_requests?{query}", headers=admin.headers)
-    assert response.status_code == 422
-    assert response.content_type == "application/problem+json"
+    assert_problem(api.client.get(f"/list_requests?{query}", headers=admin.headers), 422)
 
 
 def test_forged_cursor_with_a_huge_id_is_422(api):

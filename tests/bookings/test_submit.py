@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.api import booking_body
+from tests.support.api import assert_problem, booking_body
 
 BOOKING_FIELDS = {
     "id", "resource_id", "topic", "event_time", "duration_minutes", "end_time", "address",
@@ -54,12 +54,9 @@ def test_submit_needs_a_token(api):
 def test_invalid_booking_is_a_422_problem_naming_the_field(api, body, field):
     alice = api.user()
     response = api.client.post("/submit_request", json=body, headers=alice.headers)
-    assert response.status_code == 422, response.json
-    assert response.content_type == "application/problem+json"
-    problem = response.json
-    assert (problem["status"], problem["title"]) == (422, "Unprocessable Entity")
+    problem = assert_problem(response, 422)
+    assert problem["title"] == "Unprocessable Entity"
     assert problem["type"] == "urn:my-app:problem:validation-error"
-    assert problem["detail"]
     assert set(problem["errors"]) == {field}
     assert all(isinstance(message, str) for message in problem["errors"][field])
     assert api.client.get("/my_requests", headers=alice.headers).json["bookings"] == []

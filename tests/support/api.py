@@ -29,6 +29,15 @@ class Account:
         return bearer(self.tokens["refresh_token"])
 
 
+def assert_problem(response, status: int) -> dict:
+    """`response` is an RFC 9457 problem+json answer with `status`; its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    assert set(response.json) >= {"type", "title", "status", "detail"}
+    assert response.json["status"] == status
+    return response.json
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
