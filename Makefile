@@ -10,7 +10,7 @@ UWSGI_PROCESSES ?= 4
 export UWSGI_PROCESSES
 
 .DEFAULT_GOAL := help
-.PHONY: help prepare start test serve migrate lint format fuzz notebook bench compose-dev compose-prd clean
+.PHONY: help prepare start test unit serve migrate lint format fuzz notebook bench compose-dev compose-prd clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ start: ## Development server on http://127.0.0.1:5000 (SQLite, e-mail on the con
 
 test: ## Run the whole test suite
 	$(BIN)/pytest
+
+unit: ## Run only the unit tests: rules that need no HTTP and no database (under a second)
+	$(BIN)/pytest tests/unit
 
 serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers
 	$(FLASK) db upgrade
