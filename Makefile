@@ -10,7 +10,7 @@ UWSGI_PROCESSES ?= 4
 export UWSGI_PROCESSES
 
 .DEFAULT_GOAL := help
-.PHONY: help prepare start test serve migrate lint format fuzz notebook bench compose-dev compose-prd clean
+.PHONY: help prepare start test unit serve migrate lint format fuzz notebook bench compose-dev compose-prd clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ start: ## Development server on http://127.0.0.1:5000 (SQLite, e-mail on the con
 test: ## Run the whole test suite
 	$(BIN)/pytest
 
+unit: ## Run only the unit tests: rules that need no HTTP and no database (under a second)
+	$(BIN)/pytest tests/unit
+
 serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers
 	$(FLASK) db upgrade
 	UWSGI_HTTP=$(HOST):$(PORT) $(BIN)/uwsgi --ini deploy/uwsgi.ini
@@ -44,13 +47,13 @@ format: ## Format the code with ruff (and apply safe lint fixes)
 	$(BIN)/ruff format .
 
 fuzz: ## schemathesis against a live server's /openapi.json, as a requester and as an admin
-	cd tools && ../$(BIN)/python fuzz.py
+	$(BIN)/python -m tools.fuzz
 
 notebook: ## Re-run api_usage.ipynb against a live server and save its outputs
-	cd tools && ../$(BIN)/python run_notebook.py --save
+	$(BIN)/python -m tools.run_notebook --save
 
 bench: ## Booking list and accept latency at 1k and 1M rows (needs PostgreSQL)
-	$(BIN)/python bench/bench_bookings.py
+	$(BIN)/python -m bench.bench_bookings
 
 compose-dev: ## Docker: the app with reload, PostgreSQL, Redis and a mail catcher
 	docker compose -f docker-compose-dev.yaml up --build

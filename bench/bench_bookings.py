@@ -1,4 +1,5 @@
-"""Booking latencies at 1,000 and 1,000,000 rows on PostgreSQL (`make bench`).
+"""Booking latencies at 1,000 and 1,000,000 rows on PostgreSQL (`make bench`, which runs
+`python -m bench.bench_bookings` from the repository root).
 
 Loads rows into a fresh, migrated database (dropped afterwards) and prints,
 for each size, the median latency of: the first page of GET /list_requests,
@@ -16,12 +17,9 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from flask_migrate import upgrade
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import MIGRATIONS_DIR, TestingConfig
 from my_app import create_app
@@ -100,9 +98,7 @@ def main() -> int:
     if reason:
         print(reason)
         return 1
-    name = services.unique_name("my_app_bench")
-    url = services.create_database(name)
-    try:
+    with services.throwaway_database("my_app_bench") as url:
         environ = {"DATABASE_URL": url, "MAIL_BACKEND": "console", "LOG_LEVEL": "WARNING"}
         app = create_app(TestingConfig(environ))
         with app.app_context():
@@ -126,8 +122,6 @@ def main() -> int:
                 )
         with app.app_context():
             db.engine.dispose()
-    finally:
-        services.drop_database(name)
 
     small, large = results[SIZES[0]], results[SIZES[-1]]
     print(f"\n{'median latency (ms)':<22}{SIZES[0]:>12,}{SIZES[-1]:>14,}{'ratio':>9}")

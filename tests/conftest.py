@@ -19,8 +19,7 @@ from my_app import create_app
 from my_app.extensions import db
 from tests.support import services
 from tests.support.api import ApiClient
-
-PUBLIC_BASE_URL = "http://bookings.test"
+from tests.support.environ import app_environment
 
 
 @pytest.fixture(scope="session")
@@ -35,23 +34,6 @@ def mailbox(smtp_server):
     return smtp_server.mailbox
 
 
-def _environ(database_url: str, blacklist: str, smtp_port: int, redis_prefix: str) -> dict:
-    environ = {
-        "APP_ENV": "testing",
-        "DATABASE_URL": database_url,
-        "BLACKLIST_BACKEND": blacklist,
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(smtp_port),
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-    }
-    if blacklist == "redis":
-        environ["REDIS_URL"] = services.REDIS_URL
-        environ["BLACKLIST_REDIS_PREFIX"] = redis_prefix
-        environ["RATELIMIT_KEY_PREFIX"] = redis_prefix + "limits"
-    return environ
-
-
 def _migrate(app: Flask) -> None:
     with app.app_context():
         upgrade(directory=str(MIGRATIONS_DIR))
@@ -62,7 +44,7 @@ def _migrate(app: Flask) -> None:
 def sqlite_template(tmp_path_factory, smtp_server) -> Path:
     """A migrated SQLite file, copied for each test."""
     path = tmp_path_factory.mktemp("sqlite") / "template.sqlite"
-    environ = _environ(f"sqlite:///{path}", "database", smtp_server.port, "")
+    environ = app_environment(f"sqlite:///{path}", smtp_server.port)
     _migrate(create_app(TestingConfig(environ)))
     return path
 
@@ -70,17 +52,12 @@ def sqlite_template(tmp_path_factory, smtp_server) -> Path:
 @pytest.fixture(scope="session")
 def postgres_template(smtp_server) -> Iterator[str]:
     """A migrated PostgreSQL database, used as the template of each test's database."""
-    reason = services.postgres_reachable()
-    if reason:
-        yield ""  # tests asking for PostgreSQL skip (or fail) with this reason
+    if services.postgres_reachable():
+        yield ""  # tests asking for PostgreSQL skip (or fail) in `database_url`
         return
-    name = services.unique_name("my_app_tmpl")
-    url = services.create_database(name)
-    try:
-        _migrate(create_app(TestingConfig(_environ(url, "database", smtp_server.port, ""))))
-        yield name
-    finally:
-        services.drop_database(name)
+    with services.throwaway_database("my_app_tmpl") as url:
+        _migrate(create_app(TestingConfig(app_environment(url, smtp_server.port))))
+        yield url
 
 
 @pytest.fixture
@@ -114,15 +91,9 @@ def database_url(stack, tmp_path, sqlite_template, postgres_template) -> Iterato
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    reason = services.postgres_reachable()
-    if reason:
-        services.unavailable(reason)
-    name = services.unique_name()
-    url = services.create_database(name, template=postgres_template)
-    try:
+    services.require(services.postgres_reachable)
+    with services.throwaway_database(template=postgres_template) as url:
         yield url
-    finally:
-        services.drop_database(name)
 
 
 @pytest.fixture
@@ -132,10 +103,8 @@ def make_app(database_url, smtp_server, redis_prefix) -> Iterator[Callable[..., 
 
     def factory(blacklist: str = "database", **overrides) -> Flask:
         if blacklist == "redis":
-            reason = services.redis_reachable()
-            if reason:
-                services.unavailable(reason)
-        environ = _environ(database_url, blacklist, smtp_server.port, redis_prefix)
+            services.require(services.redis_reachable)
+        environ = app_environment(database_url, smtp_server.port, blacklist, redis_prefix)
         app = create_app(TestingConfig(environ), overrides)
         apps.append(app)
         return app

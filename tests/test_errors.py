@@ -3,25 +3,16 @@
 import pytest
 
 from tests.support import services
-from tests.support.api import bearer
-
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-
-
-def _assert_problem(response, status):
-    assert response.status_code == status
-    assert response.content_type == "application/problem+json"
-    assert set(response.json) >= PROBLEM_KEYS
-    assert response.json["status"] == status
+from tests.support.api import assert_problem, bearer
 
 
 def test_unknown_path_is_404_problem(client):
-    _assert_problem(client.get("/no/such/path"), 404)
+    assert_problem(client.get("/no/such/path"), 404)
 
 
 def test_wrong_method_is_405_problem_with_allow(client):
     response = client.delete("/login")
-    _assert_problem(response, 405)
+    assert_problem(response, 405)
     assert "POST" in response.headers["Allow"]
 
 
@@ -43,29 +34,29 @@ def quiet_app(make_app, stack):
 
 def test_unexpected_error_is_a_bare_500_problem(quiet_app):
     response = quiet_app.test_client().get("/boom")
-    _assert_problem(response, 500)
+    assert_problem(response, 500)
     assert "secret" not in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)
 
 
 def test_flask_restful_routes_keep_problem_json_with_testing_off(quiet_app):
     client = quiet_app.test_client()
-    _assert_problem(client.post("/register", data="x", content_type="text/plain"), 415)
-    _assert_problem(client.post("/register", json={"username": 1}), 422)
-    _assert_problem(client.get("/me", headers=bearer("x.y.z")), 401)
-    _assert_problem(client.get("/users", headers={}), 401)
+    assert_problem(client.post("/register", data="x", content_type="text/plain"), 415)
+    assert_problem(client.post("/register", json={"username": 1}), 422)
+    assert_problem(client.get("/me", headers=bearer("x.y.z")), 401)
+    assert_problem(client.get("/users", headers={}), 401)
 
 
 def test_validation_problem_lists_errors_per_field(client):
     response = client.post("/register", json={"username": "x", "email": "bad"})
-    _assert_problem(response, 422)
+    assert_problem(response, 422)
     assert set(response.json["errors"]) == {"username", "email", "password"}
     assert all(isinstance(m, list) for m in response.json["errors"].values())
 
 
 def test_body_too_large_is_413_problem(client):
     response = client.post("/register", data="x" * 100_000, content_type="application/json")
-    _assert_problem(response, 413)
+    assert_problem(response, 413)
 
 
 @pytest.mark.parametrize("stack", [("sqlite", "database")])
@@ -76,7 +67,7 @@ def test_database_down_is_503(make_app, stack):
         TESTING=False,
     )
     client = app.test_client()
-    _assert_problem(client.post("/login", json={"username": "a", "password": "b"}), 503)
+    assert_problem(client.post("/login", json={"username": "a", "password": "b"}), 503)
     assert "Retry-After" in client.post("/login", json={"username": "a", "password": "b"}).headers
 
 
@@ -88,7 +79,7 @@ def test_redis_down_refuses_to_let_tokens_through_unchecked(make_app, mailbox, s
     account = ApiClient(app.test_client(), app.test_cli_runner(), mailbox).user()
     broken = make_app(blacklist="redis", REDIS_URL=f"redis://127.0.0.1:{services.free_port()}/0")
     response = broken.test_client().get("/me", headers=account.headers)
-    _assert_problem(response, 503)
+    assert_problem(response, 503)
 
 
 def test_api_responses_are_not_cached_or_sniffed(client):

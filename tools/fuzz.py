@@ -1,4 +1,5 @@
-"""`make fuzz`: schemathesis against the live app's /openapi.json, as an admin and as a requester.
+"""`make fuzz` (`python -m tools.fuzz`): schemathesis against the live app's /openapi.json,
+as an admin and as a requester.
 
 Operations that can end the fuzzer's own session are left out, as they
 would turn every later request into a 401 and hide real findings: logging
@@ -15,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from live_server import ADMIN, REQUESTER, live_server
+from tests.support.live_server import ADMIN, REQUESTER, live_server
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 CHECKS = ",".join(

@@ -1,4 +1,5 @@
-"""Run api_usage.ipynb against a throwaway live server (`make notebook` saves the outputs)."""
+"""Run api_usage.ipynb against a throwaway live server (`python -m tools.run_notebook`;
+`make notebook` adds --save, keeping the outputs in the notebook)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sys
 from pathlib import Path
 
 import nbformat
-from live_server import live_server
 from nbclient import NotebookClient
+
+from tests.support.live_server import live_server
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "api_usage.ipynb"

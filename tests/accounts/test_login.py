@@ -63,19 +63,7 @@ def test_disabled_account_is_403_only_after_the_right_password(api):
     assert api.login("grace").status_code == 403
 
 
-def test_passwords_differing_after_byte_72_do_not_match(api):
-    long_password = "a" * 72 + "first-ending"
-    api.register("heidi", password=long_password)
-    api.confirm("heidi@example.com")
-    assert api.login("heidi", "a" * 72 + "other-ending").status_code == 401
-    assert api.login("heidi", long_password).status_code == 200
-
-
-def test_128_character_multibyte_password_is_accepted(api):
-    password = "ü" * 128  # 256 bytes in UTF-8
-    assert api.register("ivan", password=password).status_code == 201
-    api.confirm("ivan@example.com")
-    assert api.login("ivan", password).status_code == 200
+# The password hashing rules themselves: tests/unit/test_passwords.py.
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from freezegun import freeze_time
 
-from tests.conftest import PUBLIC_BASE_URL
+from tests.support.environ import PUBLIC_BASE_URL
 
 PROBLEM = "application/problem+json"
 

@@ -2,7 +2,6 @@
 
 import base64
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from flask_jwt_extended import create_access_token
 
 from tests.conftest import ALL_STACKS
 from tests.support.api import ApiClient, bearer
+from tests.support.concurrency import at_once
 
 
 @pytest.fixture(params=ALL_STACKS)
@@ -74,20 +74,12 @@ def test_a_refresh_retried_within_the_grace_gets_the_same_successor(api):
 
 def test_ten_simultaneous_refreshes_with_one_token_leave_one_working_session(app, api):
     account = api.user()
-    barrier = threading.Barrier(10)
-    results = []
 
-    def refresh():
-        client = app.test_client()
-        barrier.wait()
+    def refresh(client):
         response = client.post("/refresh", headers=account.refresh_headers)
-        results.append((response.status_code, response.json))
+        return response.status_code, response.json
 
-    threads = [threading.Thread(target=refresh) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(app, [refresh] * 10)
     assert [status for status, _ in results] == [200] * 10, results
     successors = {body["refresh_token"] for _, body in results}
     assert len(successors) == 1  # one session, one chain

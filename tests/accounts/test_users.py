@@ -1,10 +1,10 @@
 """GET /me, GET/DELETE/PATCH /user/<id>, GET /users."""
 
-import threading
-
 import pytest
 
 from tests.conftest import ALL_STACKS
+from tests.support.api import assert_problem
+from tests.support.concurrency import at_once
 
 USER_FIELDS = {"id", "username", "email", "role", "status", "confirmed", "created_at"}
 
@@ -81,15 +81,10 @@ def test_list_users_is_admin_only(api):
 def test_list_users_pages_with_a_cursor_and_filters(api):
     admin = api.admin()
     created = [api.user() for _ in range(5)]
-    seen, cursor = [], None
-    while True:
-        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        page = api.client.get("/users", query_string=query, headers=admin.headers).json
+    seen = []
+    for page in api.pages("/users", admin.headers, limit=2):
         assert len(page["users"]) <= 2
         seen += [user["id"] for user in page["users"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
     assert seen == sorted(seen)
     assert set(seen) == {admin.id, *(user.id for user in created)}
     admins = api.client.get("/users?role=admin", headers=admin.headers).json["users"]
@@ -102,9 +97,7 @@ def test_list_users_pages_with_a_cursor_and_filters(api):
 )
 def test_list_users_bad_query_is_422(api, query):
     admin = api.admin()
-    response = api.client.get(f"/users?{query}", headers=admin.headers)
-    assert response.status_code == 422
-    assert response.content_type == "application/problem+json"
+    assert_problem(api.client.get(f"/users?{query}", headers=admin.headers), 422)
 
 
 def test_admin_promotes_a_user_who_gains_admin_rights_on_the_next_request(api):
@@ -158,25 +151,15 @@ def test_removing_or_disabling_the_last_admin_is_409(api, change):
 @pytest.mark.parametrize("stack", ALL_STACKS)
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, api):
     first, second = api.admin(), api.admin()
-    barrier = threading.Barrier(2)
-    statuses = []
 
     def demote(actor, target):
-        client = app.test_client()
-        barrier.wait()
-        response = client.patch(
-            f"/user/{target.id}", json={"role": "requester"}, headers=actor.headers
+        return lambda client: (
+            client.patch(
+                f"/user/{target.id}", json={"role": "requester"}, headers=actor.headers
+            ).status_code
         )
-        statuses.append(response.status_code)
 
-    threads = [
-        threading.Thread(target=demote, args=(first, second)),
-        threading.Thread(target=demote, args=(second, first)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(app, [demote(first, second), demote(second, first)])
     assert sorted(statuses) in ([200, 403], [200, 409])
     admins = [
         account

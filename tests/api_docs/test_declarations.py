@@ -23,9 +23,9 @@ def _url(path: str) -> str:
 def document(sqlite_template, smtp_server):
     from config import TestingConfig
     from my_app import create_app
-    from tests.conftest import _environ
+    from tests.support.environ import app_environment
 
-    environ = _environ(f"sqlite:///{sqlite_template}", "database", smtp_server.port, "")
+    environ = app_environment(f"sqlite:///{sqlite_template}", smtp_server.port)
     return create_app(TestingConfig(environ)).test_client().get("/openapi.json").json
 
 

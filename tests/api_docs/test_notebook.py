@@ -1,21 +1,9 @@
 """api_usage.ipynb runs, top to bottom, against a live server the test starts."""
 
-from pathlib import Path
-
-import pytest
-
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+from tools import run_notebook
 
 
-@pytest.fixture
-def run_notebook(monkeypatch):
-    monkeypatch.syspath_prepend(str(TOOLS))
-    import run_notebook
-
-    return run_notebook
-
-
-def test_api_usage_notebook_runs_green_against_a_live_server(run_notebook):
+def test_api_usage_notebook_runs_green_against_a_live_server():
     notebook = run_notebook.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

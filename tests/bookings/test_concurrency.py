@@ -1,6 +1,5 @@
 """No double booking, ever: races between admins, and the database's own guarantee."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,24 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from my_app.extensions import db
 from tests.support.api import future
-
-
-def _race(app, calls):
-    """Run `calls` (functions of a test client) at the same moment; return their responses."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        client = app.test_client()
-        barrier.wait()
-        results[index] = call(client)
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.support.concurrency import at_once
 
 
 def test_sixteen_admins_accepting_overlapping_requests_at_once_accept_exactly_one(app, api):
@@ -42,7 +24,7 @@ def test_sixteen_admins_accepting_overlapping_requests_at_once_accept_exactly_on
             "/accept_request", json={"id": booking_id}, headers=admin.headers
         )
 
-    responses = _race(app, [accept(i) for i in ids])
+    responses = at_once(app, [accept(i) for i in ids])
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [409] * 15, [r.json for r in responses]
     accepted = api.client.get("/list_requests?status=accepted", headers=admin.headers).json
@@ -52,7 +34,7 @@ def test_sixteen_admins_accepting_overlapping_requests_at_once_accept_exactly_on
 def test_accept_racing_reject_has_one_winner_and_one_history_row(app, api):
     admin, other_admin = api.admin(), api.admin()
     booking = api.booking(api.user())
-    responses = _race(
+    responses = at_once(
         app,
         [
             lambda c: c.post("/accept_request", json={"id": booking["id"]}, headers=admin.headers),
@@ -111,16 +93,10 @@ def test_the_database_refuses_an_update_into_overlap(app, api):
 def test_paging_while_rows_are_inserted_has_no_duplicates_or_skips(app, api):
     admin, requester = api.admin(), api.user()
     original = {api.booking(requester, event_time=future(24 + i))["id"] for i in range(12)}
-    seen, cursor, pages = [], None, 0
-    while True:
-        query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
-        page = api.client.get("/list_requests", query_string=query, headers=admin.headers).json
+    seen = []
+    for number, page in enumerate(api.pages("/list_requests", admin.headers, limit=3), 1):
         seen += [b["id"] for b in page["bookings"]]
-        pages += 1
         # Someone books a slot before everything listed so far, and one far ahead.
-        api.booking(requester, event_time=future(1, minutes=pages))
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+        api.booking(requester, event_time=future(1, minutes=number))
     assert len(seen) == len(set(seen))
     assert original <= set(seen)

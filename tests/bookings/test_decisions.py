@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.api import future
+from tests.support.api import assert_problem, future
 
 
 @pytest.fixture
@@ -48,11 +48,11 @@ def test_deciding_an_unknown_request_is_404(api, people, action):
     assert api.decide(admin, action, 999999).status_code == 404
 
 
+# The whole table is tested in tests/unit/test_booking_transitions.py; over HTTP, a refused
+# move from each state a decision can leave behind.
 @pytest.mark.parametrize(
-    ("first", "then"),
-    [("accept", "accept"), ("accept", "reject"), ("reject", "accept"), ("reject", "reject"),
-     ("reject", "cancel"), ("cancel", "accept"), ("cancel", "cancel")],
-)  # fmt: skip
+    ("first", "then"), [("accept", "reject"), ("reject", "cancel"), ("cancel", "accept")]
+)
 def test_moves_the_state_machine_does_not_allow_are_409(api, people, first, then):
     alice, admin = people
     booking = api.booking(alice)
@@ -132,11 +132,11 @@ def test_other_resources_do_not_conflict(api, people):
     assert api.decide(admin, "accept", second["id"]).status_code == 200
 
 
-@pytest.mark.parametrize("body", [{}, {"id": "1"}, {"id": 0}, {"id": 1, "extra": True}])
-def test_decision_with_invalid_body_is_422(api, people, body):
+def test_decision_with_invalid_body_is_422_problem(api, people):
+    # Every refused body: tests/unit/test_booking_schemas.py.
     _, admin = people
-    response = api.client.post("/accept_request", json=body, headers=admin.headers)
-    assert response.status_code == 422
+    response = api.client.post("/accept_request", json={"id": "1"}, headers=admin.headers)
+    assert set(assert_problem(response, 422)["errors"]) == {"id"}
 
 
 def test_history_lists_every_change_oldest_first(api, people):

@@ -1,41 +1,19 @@
 """`make serve`: migrations first, then the shipped uWSGI configuration over plain HTTP."""
 
-import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
-from tests.support import services
+from tests.support import services, uwsgi
+from tests.support.waiting import wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def _stats(port: int) -> dict:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return json.loads(b"".join(chunks))
-
-
-def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> requests.Response:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"make serve exited with {process.returncode}")
-        try:  # uWSGI's HTTP router listens before the workers have loaded the app
-            return requests.get(url, timeout=5)
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer")
 
 
 def test_make_serve_migrates_then_serves_production_over_http_with_four_workers(
@@ -62,12 +40,15 @@ def test_make_serve_migrates_then_serves_production_over_http_with_four_workers(
         cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     try:
-        ping = _wait_ready(f"http://127.0.0.1:{port}/ping", process)
+        # uWSGI's HTTP router listens before the workers have loaded the app: any answer will do.
+        ping = wait_until_ready(
+            f"http://127.0.0.1:{port}/ping", process, ready=lambda response: True, timeout=60
+        )
         assert ping.status_code == 200, ping.text
         assert ping.json()["migrations"] == "current"  # the database was empty before
         assert ping.headers["X-Request-ID"]
 
-        stats = _stats(stats_port)
+        stats = uwsgi.stats(stats_port)
         assert len(stats["workers"]) == 4  # UWSGI_PROCESSES defaults to 4
         assert all(worker["pid"] > 0 for worker in stats["workers"])
         health = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)

@@ -4,7 +4,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ import requests
 from tests.support import services
 from tests.support.api import booking_body
 from tests.support.uwsgi import UWSGIServer, environ_for, hit_every_worker
+from tests.support.waiting import wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -88,7 +88,7 @@ def test_two_hosts_behind_nginx_refuse_a_revoked_token_on_every_worker(
         nginx = subprocess.Popen([nginx_binary, "-p", str(tmp_path), "-c", str(conf)])
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait(f"{base}/nginx-health")
+            wait_until_ready(f"{base}/nginx-health", nginx, timeout=10)
             _request_ids_reach_the_app_and_come_back(base, [host_a, host_b])
 
             user = {"username": "alice", "email": "alice@example.com", "password": "password123"}
@@ -157,14 +157,3 @@ def test_validate_service_hook_fails_when_nothing_answers(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1
     assert "did not become ready" in result.stderr
-
-
-def _wait(url: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer")

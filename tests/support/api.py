@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -26,6 +27,15 @@ class Account:
     @property
     def refresh_headers(self) -> dict[str, str]:
         return bearer(self.tokens["refresh_token"])
+
+
+def assert_problem(response, status: int) -> dict:
+    """`response` is an RFC 9457 problem+json answer with `status`; its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == "application/problem+json"
+    assert set(response.json) >= {"type", "title", "status", "detail"}
+    assert response.json["status"] == status
+    return response.json
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -76,6 +86,18 @@ class ApiClient:
         return self.client.post(
             f"/{action}_request", json={"id": booking_id, **body}, headers=account.headers
         )
+
+    def pages(self, path: str, headers: dict[str, str], **query) -> Iterator[dict]:
+        """Each page of a keyset-paged list, following `next_cursor` to the last."""
+        cursor = None
+        while True:
+            params = {**query, **({"cursor": cursor} if cursor else {})}
+            response = self.client.get(path, query_string=params, headers=headers)
+            assert response.status_code == 200, response.json
+            yield response.json
+            cursor = response.json["next_cursor"]
+            if cursor is None:
+                return
 
     def admin(self, username: str | None = None, password: str = PASSWORD) -> Account:
         """An admin created with `flask create-admin`, logged in."""

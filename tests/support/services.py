@@ -6,13 +6,16 @@ When a service is missing, tests skip saying why; with REQUIRE_SERVICES=1 (set b
 
 from __future__ import annotations
 
+import mailbox
 import os
 import socket
 import threading
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -58,6 +61,13 @@ def redis_reachable() -> str | None:
         return f"Redis is not reachable at {REDIS_URL}: {exc.__class__.__name__}"
 
 
+def require(reachable) -> None:
+    """Skip (or fail) unless `reachable()` (postgres_reachable, redis_reachable) finds it."""
+    reason = reachable()
+    if reason:
+        unavailable(reason)
+
+
 def _admin_execute(sql: str) -> None:
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
         conn.execute(sql)
@@ -75,6 +85,17 @@ def drop_database(name: str) -> None:
     _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def throwaway_database(prefix: str = "my_app_test", template: str | None = None) -> Iterator[str]:
+    """A new database (empty, or a copy of the one at URL `template`), dropped after; its URL."""
+    name = unique_name(prefix)
+    url = create_database(name, template.rsplit("/", 1)[1] if template else None)
+    try:
+        yield url
+    finally:
+        drop_database(name)
+
+
 def delete_redis_prefix(prefix: str) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
@@ -83,16 +104,20 @@ def delete_redis_prefix(prefix: str) -> None:
 
 
 class Mailbox:
-    """Messages received by the in-process SMTP server."""
+    """Messages received by the in-process SMTP server (also kept in `maildir`, when given,
+    for other processes to read)."""
 
-    def __init__(self):
+    def __init__(self, maildir: Path | None = None):
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
+        self._maildir = mailbox.Maildir(maildir, create=True) if maildir else None
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(message)
+            if self._maildir is not None:
+                self._maildir.add(envelope.content)
         return "250 OK"
 
     def clear(self) -> None:
@@ -116,8 +141,8 @@ class Mailbox:
 
 
 class SMTPServer:
-    def __init__(self):
-        self.mailbox = Mailbox()
+    def __init__(self, maildir: Path | None = None):
+        self.mailbox = Mailbox(maildir)
         self.port = free_port()
         self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
 

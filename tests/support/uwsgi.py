@@ -9,12 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
+from tests.support.environ import app_environment
 from tests.support.services import free_port
+from tests.support.waiting import wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 UWSGI = shutil.which("uwsgi", path=str(Path(sys.executable).parent)) or "uwsgi"
@@ -88,48 +89,41 @@ class UWSGIServer:
         self.log.seek(0)
         return self.log.read()
 
-    def _wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uWSGI exited early:\n{self.output()}")
-            try:
-                healthy = requests.get(f"{self.url}/health", timeout=1).status_code == 200
-                if healthy and all(w["status"] != "cheap" for w in self.workers()):
-                    return
-            except (requests.ConnectionError, requests.Timeout, OSError, ValueError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"uWSGI did not become ready:\n{self.output()}")
+    def _wait_ready(self) -> None:
+        def every_worker_up(response) -> bool:
+            return response.status_code == 200 and all(
+                worker["status"] != "cheap" for worker in self.workers()
+            )
+
+        wait_until_ready(f"{self.url}/health", self.process, every_worker_up, output=self.output)
 
     def workers(self) -> list[dict]:
         """Per-worker statistics from the stats server (pid, requests served, ...)."""
-        with socket.create_connection(("127.0.0.1", self.stats_port), timeout=5) as sock:
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        return json.loads(b"".join(chunks))["workers"]
+        return stats(self.stats_port)["workers"]
 
     def requests_per_worker(self) -> dict[int, int]:
         return {worker["pid"]: worker["requests"] for worker in self.workers()}
 
 
+def stats(port: int) -> dict:
+    """What uWSGI's stats server on `port` reports (`--stats` / `UWSGI_STATS`)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return json.loads(b"".join(chunks))
+
+
 def environ_for(app) -> dict[str, str]:
     """The environment that makes a uWSGI-served app use `app`'s database, store and mail."""
     config = app.config
-    environ = {
-        "APP_ENV": "testing",
-        "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-        "BLACKLIST_BACKEND": config["BLACKLIST_BACKEND"],
-        "BLACKLIST_REDIS_PREFIX": config["BLACKLIST_REDIS_PREFIX"],
-        "MAIL_BACKEND": "smtp",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(config["MAIL_PORT"]),
-        "PUBLIC_BASE_URL": config["PUBLIC_BASE_URL"],
-    }
-    if config["REDIS_URL"]:
-        environ["REDIS_URL"] = config["REDIS_URL"]
-    return environ
+    return app_environment(
+        config["SQLALCHEMY_DATABASE_URI"],
+        config["MAIL_PORT"],
+        config["BLACKLIST_BACKEND"],
+        config["BLACKLIST_REDIS_PREFIX"],
+        config["PUBLIC_BASE_URL"],
+    )
 
 
 def hit_every_worker(server: UWSGIServer, url: str, headers: dict, rounds: int = 10) -> list[int]:
