@@ -3,7 +3,7 @@
 import pytest
 
 from my_app.errors import UnprocessableEntity
-from my_app.services.pagination import decode_cursor, encode_cursor, page, row_id
+from my_app.services.pagination import Page, decode_cursor, encode_cursor, page, row_id
 
 
 def test_a_cursor_round_trips_its_values_without_padding():
@@ -34,10 +34,10 @@ def test_row_id_accepts_32_bit_ids(value):
 
 
 def test_page_cuts_the_extra_row_and_points_after_the_last_kept():
-    rows, cursor = page([1, 2, 3], limit=2, key=lambda row: [row])
-    assert rows == [1, 2]
-    assert decode_cursor(cursor, row_id) == [2]
+    cut = page([1, 2, 3], limit=2, key=lambda row: [row])
+    assert cut.items == [1, 2]
+    assert decode_cursor(cut.next_cursor, row_id) == [2]
 
 
 def test_the_last_page_has_no_cursor():
-    assert page([1, 2], limit=2, key=lambda row: [row]) == ([1, 2], None)
+    assert page([1, 2], limit=2, key=lambda row: [row]) == Page([1, 2], None)
