@@ -212,7 +212,7 @@ def accept(actor: User, booking_id: int) -> BookingRequest:
     require_admin(actor)
     booking = get_booking(booking_id)
     catalog.lock_for_accepting(booking.resource_id)
-    db.session.refresh(booking)  # as it is now that this accept has its turn
+    # The checks below read committed state afresh; the guarded update judges the status.
     if booking.status == "pending" and booking.event_time <= utcnow():
         raise Conflict("The event has already started; the request can no longer be accepted.")
     if booking.status == "pending" and (conflicts := overlapping_ids(booking)):
