@@ -8,9 +8,9 @@ import flask_restful
 from flask import request
 from flask_jwt_extended import jwt_required
 from marshmallow import Schema
-from werkzeug.exceptions import UnsupportedMediaType
 
 from my_app.auth import admin_required
+from my_app.resources.body import read_json
 
 
 class Api(flask_restful.Api):
@@ -25,9 +25,7 @@ class Api(flask_restful.Api):
 
 def load_body(schema: Schema) -> dict[str, Any]:
     """The JSON body, validated by `schema` (415 if not JSON, 400 if malformed, 422 if invalid)."""
-    if not request.is_json:
-        raise UnsupportedMediaType("Send the request body as application/json.")
-    return schema.load(request.get_json())
+    return schema.load(read_json())
 
 
 def load_query(schema: Schema) -> dict[str, Any]:
