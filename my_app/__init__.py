@@ -34,6 +34,7 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
 def register_extensions(app: Flask) -> None:
     from my_app import models  # noqa: F401  (registers the tables)
 
+    database.configure_engine(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
