@@ -14,6 +14,7 @@ Migrations have no statement bound; the CLI jobs have their own, JOB_TIMEOUT_SEC
 
 from __future__ import annotations
 
+import logging
 import math
 import select
 import sqlite3
@@ -23,10 +24,11 @@ from typing import Any
 import psycopg
 from flask import Flask, current_app
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from my_app.extensions import db
 
+log = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 600.0
 RECYCLE_SECONDS = 1800
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
@@ -127,7 +129,20 @@ def _configure_sqlite(engine: Engine, seconds: float) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _end_session(_exc: BaseException | None) -> None:
+    # The response is decided by now. Ending the transaction may still time out (the
+    # server froze after the last statement): the connection is then discarded, and the
+    # client must get its answer rather than an error raised after the fact.
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("discarding a database connection at the end of a request: %s", error)
+        db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    app.teardown_appcontext(_end_session)
     seconds = app.config["DATABASE_TIMEOUT_SECONDS"]
     with app.app_context():
         for engine in db.engines.values():
