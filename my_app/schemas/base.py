@@ -36,7 +36,7 @@ class QuerySchema(Schema):
 # C0 and C1 control characters (Unicode category Cc) and lone surrogates (Cs). Databases
 # refuse NUL, encoders refuse surrogates, and none of them belongs in a name or an address.
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_FORBIDDEN_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_FORBIDDEN_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Text(fields.String):
