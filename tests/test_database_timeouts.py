@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from my_app.extensions import db
 from tests.support import services
 from tests.support.api import ApiClient
 from tests.support.proxy import FreezableProxy
@@ -201,6 +202,26 @@ def test_a_server_that_closed_its_connections_costs_no_request(
     time.sleep(0.2)
     client = proxied_app.test_client()
     assert client.get("/me", headers=requester.headers).status_code == 200
+
+
+def test_waiting_for_a_pool_slot_is_503_within_the_bound(make_app, database_url, mailbox):
+    app = make_app(
+        blacklist="redis",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0},
+        DATABASE_TIMEOUT_SECONDS=BOUND,
+        TESTING=False,
+    )
+    api = ApiClient(app.test_client(), app.test_cli_runner(), mailbox)
+    requester = api.user()
+    with app.app_context():
+        held = db.engine.connect()  # the only connection, taken
+        try:
+            response, seconds = _timed(lambda: api.client.get("/me", headers=requester.headers))
+        finally:
+            held.close()
+    _assert_unavailable(response)
+    assert seconds < BOUND + SLACK
+    assert api.client.get("/me", headers=requester.headers).status_code == 200
 
 
 def test_health_never_touches_the_database(proxied_app, db_proxy):
