@@ -5,8 +5,10 @@ Every case answers the contract's status as problem+json and stores nothing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import socket
 import time
 
 import jwt
@@ -17,6 +19,7 @@ from my_app.extensions import db
 from my_app.models import User
 from my_app.models.booking import BookableResource, BookingRequest
 from tests.support.api import bearer, booking_body
+from tests.support.uwsgi import ROOT, UWSGIServer, environ_for
 
 FULLWIDTH_ONE = "\uff11"
 ARABIC_INDIC_ONE = "\u0661"
@@ -349,3 +352,40 @@ def test_a_token_without_exp_is_refused_even_long_after(app, api, requester):
 
 def test_the_untouched_token_still_works(app, api, requester):
     assert api.client.get("/me", headers=bearer(_forged(app, requester))).status_code == 200
+
+
+# ---- the same bodies through the production server ---------------------------------------
+
+
+def _chunked_post(port: int, path: str, chunks: list[bytes]) -> bytes:
+    """POST `chunks` with Transfer-Encoding: chunked over a raw socket; the response's head."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
+        )
+        try:
+            for chunk in chunks:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server may answer and close before reading everything
+        response = b""
+        with contextlib.suppress(OSError):
+            while data := sock.recv(65536):
+                response += data
+    return response
+
+
+@pytest.mark.parametrize("stack", [("sqlite", "database")])
+def test_chunked_bodies_under_uwsgi(app, stack):
+    login = json.dumps({"username": "nobody", "password": "whatever"}).encode()
+    with UWSGIServer(environ_for(app), processes=1, ini=ROOT / "deploy" / "uwsgi.ini") as server:
+        # A small chunked body is read (then refused as an unknown account).
+        assert _chunked_post(server.port, "/login", [login[:10], login[10:]]).startswith(
+            b"HTTP/1.1 401"
+        )
+        for chunks in ([b"x" * 65536] * 320, [b"x" * 2_000_000]):  # 20 MB; one 2 MB chunk
+            response = _chunked_post(server.port, "/login", chunks)
+            assert response.startswith(b"HTTP/1.1 413"), response[:200]
+            assert b"application/problem+json" in response

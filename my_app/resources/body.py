@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app, request
@@ -42,19 +43,34 @@ def _read_limited() -> bytes:
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if not (chunked or request.environ.get("wsgi.input_terminated")):
         return b""  # no body at all; reading on would wait for the client's next request
-    # A chunked body, which the server has de-chunked into wsgi.input. Read one byte
-    # past the limit to tell "exactly the limit" from "too much".
-    stream = request.environ["wsgi.input"]
+    # Read one byte past the limit to tell "exactly the limit" from "too much".
     chunks, size = [], 0
-    while size <= limit:
-        chunk = stream.read(min(65536, limit + 1 - size))
-        if not chunk:
-            break
+    for chunk in _body_chunks(limit + 1):
         chunks.append(chunk)
         size += len(chunk)
-    if size > limit:
-        raise RequestEntityTooLarge()
+        if size > limit:
+            raise RequestEntityTooLarge()
     return b"".join(chunks)
+
+
+def _body_chunks(most: int) -> Iterator[bytes]:
+    """A chunked body's pieces: de-chunked by the server, or through uWSGI's chunked API."""
+    if not request.environ.get("wsgi.input_terminated") and "uwsgi.version" in request.environ:
+        import uwsgi  # present only inside uWSGI, whose wsgi.input does not de-chunk
+
+        try:
+            while chunk := uwsgi.chunked_read():
+                yield chunk
+        except OSError:
+            # uWSGI refuses a chunk larger than its buffer (1 MB, far above our limit)
+            # and a body that stalls or breaks off, with the same error.
+            raise RequestEntityTooLarge("The chunked body is too large or incomplete.") from None
+        return
+    stream = request.environ["wsgi.input"]
+    size = 0
+    while size < most and (chunk := stream.read(min(65536, most - size))):
+        size += len(chunk)
+        yield chunk
 
 
 def nests_deeper_than(text: str, limit: int) -> bool:
