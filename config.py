@@ -136,6 +136,8 @@ class Config:
 
         self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), default=True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # As for the blacklist: a Redis that stops answering costs 2 s, then 503.
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
         self.RATELIMIT_AUTH = env.get("RATELIMIT_AUTH") or "10 per minute"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "my_app")
         self.RATELIMIT_HEADERS_ENABLED = True

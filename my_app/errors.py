@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json
+from redis.exceptions import RedisError
 from marshmallow import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -180,4 +181,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(BlacklistUnavailable, handle_unavailable)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(PoolTimeout, handle_unavailable)  # no free connection in time
+    app.register_error_handler(RedisError, handle_unavailable)  # e.g. the rate limits' storage
     app.register_error_handler(Exception, handle_unexpected)

@@ -188,6 +188,28 @@ def test_frozen_redis_answers_503_within_two_seconds_and_recovers(
     assert client.get("/me", headers=requester.headers).status_code == 200
 
 
+def test_frozen_redis_behind_the_rate_limiter_is_503_within_two_seconds(
+    make_app, database_url, redis_proxy
+):
+    app = make_app(
+        blacklist="redis",
+        REDIS_URL=_through(redis_proxy, services.REDIS_URL),
+        RATELIMIT_STORAGE_URI=_through(redis_proxy, services.REDIS_URL),
+        RATELIMIT_ENABLED=True,
+        TESTING=False,
+    )
+    client = app.test_client()
+    body = {"username": "newcomer", "email": "new@example.com", "password": "long enough pw"}
+    redis_proxy.freeze()
+    try:
+        response, seconds = _timed(lambda: client.post("/register", json=body))
+    finally:
+        redis_proxy.thaw()
+    _assert_unavailable(response)
+    assert seconds < 2 + SLACK
+    assert client.post("/register", json=body).status_code == 201
+
+
 def test_a_server_that_closed_its_connections_costs_no_request(
     proxied_app, proxied_api, database_url
 ):
