@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json
-from redis.exceptions import RedisError
 from marshmallow import ValidationError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
