@@ -52,10 +52,11 @@ class BoundedConnection(psycopg.Connection):
 
 def configure_engine(app: Flask) -> None:
     """Engine options from DATABASE_TIMEOUT_SECONDS; call before `db.init_app`."""
-    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.pop("pool_pre_ping", None)  # a round trip per checkout; see _on_checkout instead
     options.setdefault("pool_timeout", app.config["DATABASE_TIMEOUT_SECONDS"])
     options.setdefault("pool_recycle", RECYCLE_SECONDS)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _statement_options(seconds: float | None) -> str:
