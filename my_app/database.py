@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, current_app
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from my_app.extensions import db
@@ -54,8 +54,11 @@ def configure_engine(app: Flask) -> None:
     """Engine options from DATABASE_TIMEOUT_SECONDS; call before `db.init_app`."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.pop("pool_pre_ping", None)  # a round trip per checkout; see _on_checkout instead
-    options.setdefault("pool_timeout", app.config["DATABASE_TIMEOUT_SECONDS"])
-    options.setdefault("pool_recycle", RECYCLE_SECONDS)
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
+        # (An in-memory SQLite database has one connection per thread, and no queue.)
+        options.setdefault("pool_timeout", app.config["DATABASE_TIMEOUT_SECONDS"])
+        options.setdefault("pool_recycle", RECYCLE_SECONDS)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
