@@ -55,6 +55,17 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not 0 < value < 86400:
+        raise ConfigError(f"{name} must be more than 0 and less than a day, got {raw!r}")
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Let people paste `postgres://` URLs; we always speak psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -85,7 +96,9 @@ class Config:
 
         default_db = f"sqlite:///{INSTANCE_DIR / f'my_app-{self.ENV_NAME}.sqlite'}"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Pool and statement bounds are derived from this in my_app/database.py.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        self.DATABASE_TIMEOUT_SECONDS = _seconds(env, "DATABASE_TIMEOUT_SECONDS", 5)
         self.MIGRATIONS_DIR = str(MIGRATIONS_DIR)
 
         self.REDIS_URL = env.get("REDIS_URL") or None
@@ -123,6 +136,8 @@ class Config:
 
         self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), default=True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # As for the blacklist: a Redis that stops answering costs 2 s, then 503.
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
         self.RATELIMIT_AUTH = env.get("RATELIMIT_AUTH") or "10 per minute"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "my_app")
         self.RATELIMIT_HEADERS_ENABLED = True

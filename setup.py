@@ -45,6 +45,7 @@ setup(
             "freezegun==1.5.5",
             "openapi-spec-validator==0.9.0",
             "schemathesis==4.32.5",
+            "hypothesis==6.170.15",
             "nbclient==0.11.0",
             "nbformat==5.11.1",
             "ipykernel==7.4.0",

@@ -34,6 +34,7 @@ def register_extensions(app: Flask) -> None:
     from my_app import auth, database, models  # noqa: F401  (models registers the tables)
     from my_app.extensions import cors, db, limiter, migrate
 
+    database.configure_engine(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])

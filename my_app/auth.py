@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from flask import Flask
 from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask_jwt_extended.config import config as jwt_config
+from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 
 from my_app.errors import unauthorized
 from my_app.extensions import jwt
+from my_app.schemas.base import MAX_ID
 from my_app.services import tokens
 from my_app.services.permissions import require_admin
+
+# Every claim the service puts in its tokens; a token lacking one was not made by us.
+REQUIRED_CLAIMS = ("exp", "iat", "nbf", "jti", "type", "sub", "sid", "ver")
+_ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 @jwt.unauthorized_loader
@@ -49,6 +59,33 @@ def _verification_failed(header, payload):
 @jwt.token_in_blocklist_loader
 def _in_blocklist(header, payload) -> bool:
     return tokens.is_revoked(payload)
+
+
+@jwt.decode_key_loader
+def _key_for_complete_tokens(header, unverified_claims: dict[str, Any]) -> str:
+    """The signing key, but only for tokens shaped as the service issues them.
+
+    This runs before the signature check and before flask-jwt-extended fills in
+    defaults for missing claims, so nothing downstream sees a token lacking one.
+    """
+    check_claims(unverified_claims)
+    return jwt_config.decode_key
+
+
+def check_claims(claims: dict[str, Any]) -> None:
+    """Refuse (401) a token without every claim we issue, or with a `sub` that is no account id."""
+    for claim in REQUIRED_CLAIMS:
+        if claim not in claims:
+            raise MissingRequiredClaimError(claim)
+    sub = claims["sub"]
+    if not (isinstance(sub, str) and _ACCOUNT_ID.fullmatch(sub) and int(sub) <= MAX_ID):
+        raise InvalidTokenError("the subject is not an account id")
+    if claims["type"] not in ("access", "refresh"):
+        raise InvalidTokenError("unknown token type")
+    if not (isinstance(claims["jti"], str) and isinstance(claims["sid"], str)):
+        raise InvalidTokenError("malformed token identifiers")
+    if not isinstance(claims["ver"], int) or isinstance(claims["ver"], bool):
+        raise InvalidTokenError("malformed token version")
 
 
 @jwt.user_lookup_loader

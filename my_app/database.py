@@ -1,14 +1,124 @@
-"""Engine behaviour that the models rely on."""
+"""Engine behaviour that the models rely on, and the bound on every wait for the database.
 
+On PostgreSQL a request never waits longer than DATABASE_TIMEOUT_SECONDS for one thing:
+a pool slot (`pool_timeout`), a new connection (libpq `connect_timeout`, at least 2 s),
+one statement (`statement_timeout` and `lock_timeout`, set when the connection opens, so
+they cost no round trip) and, because a server that has stopped reading never runs
+`statement_timeout`, the client's own wait for each answer (psycopg's `wait(timeout=)`).
+A connection that timed out on the client side is closed, which SQLAlchemy treats as a
+disconnect: it is discarded, the 503 goes through errors.py, and the next request gets a
+fresh connection. TCP keepalives and `tcp_user_timeout` notice a vanished peer.
+
+Migrations have no statement bound; the CLI jobs have their own, JOB_TIMEOUT_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import select
 import sqlite3
+import weakref
+from typing import Any
 
-from flask import Flask
-from sqlalchemy import event
+import psycopg
+from flask import Flask, current_app
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from my_app.extensions import db
 
+log = logging.getLogger(__name__)
+JOB_TIMEOUT_SECONDS = 600.0
+RECYCLE_SECONDS = 1800
+# Each PostgreSQL engine's current bound per statement (None: unbounded).
+_statement_seconds: weakref.WeakKeyDictionary[Engine, float | None] = weakref.WeakKeyDictionary()
 
-def _configure_sqlite(engine) -> None:
+
+class BoundedConnection(psycopg.Connection):
+    """A psycopg connection that gives up on an answer after `wait_timeout` seconds."""
+
+    wait_timeout: float | None = None
+
+    def wait(self, gen, interval: float = 0.1, timeout: float | None = None):
+        try:
+            return super().wait(gen, interval, self.wait_timeout if timeout is None else timeout)
+        except psycopg.errors._WaitTimeout:
+            # Mid-protocol, the connection's state is unknown: close it, so that
+            # SQLAlchemy sees a disconnect and never hands it out again.
+            self.close()
+            raise
+
+
+def configure_engine(app: Flask) -> None:
+    """Engine options from DATABASE_TIMEOUT_SECONDS; call before `db.init_app`."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.pop("pool_pre_ping", None)  # a round trip per checkout; see _on_checkout instead
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
+        # (An in-memory SQLite database has one connection per thread, and no queue.)
+        options.setdefault("pool_timeout", app.config["DATABASE_TIMEOUT_SECONDS"])
+        options.setdefault("pool_recycle", RECYCLE_SECONDS)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _statement_options(seconds: float | None) -> str:
+    """libpq `options` bounding one connection's statements (None: no statement bound)."""
+    milliseconds = 0 if seconds is None else max(1, int(seconds * 1000))
+    return f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}"
+
+
+def _configure_postgresql(engine: Engine, seconds: float) -> None:
+    _statement_seconds[engine] = seconds
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, record, cargs, cparams: dict[str, Any]):
+        statement_seconds = _statement_seconds.get(engine)
+        cparams.setdefault("connect_timeout", max(2, math.ceil(seconds)))
+        cparams.setdefault("keepalives", 1)
+        cparams.setdefault("keepalives_idle", max(1, math.ceil(seconds)))
+        cparams.setdefault("keepalives_interval", 1)
+        cparams.setdefault("keepalives_count", 3)
+        cparams.setdefault("tcp_user_timeout", max(1, int(seconds * 1000)))
+        options = f"{cparams.get('options', '')} {_statement_options(statement_seconds)}"
+        cparams["options"] = options.strip()
+        connection = BoundedConnection.connect(*cargs, **cparams)
+        connection.wait_timeout = statement_seconds
+        return connection
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, proxy) -> None:
+        # An idle connection has nothing to read. If its socket is readable, the server
+        # has closed it (a restart, an idle timeout): retry with a fresh one, at no cost
+        # of a query. A silent peer is caught by the timeouts instead.
+        if dbapi_connection.closed or _readable(dbapi_connection.pgconn.socket):
+            raise DisconnectionError("the server closed this connection")
+
+
+def _readable(fileno: int) -> bool:
+    readable, _, _ = select.select([fileno], [], [], 0)
+    return bool(readable)
+
+
+def set_statement_bound(seconds: float | None, engine: Engine | None = None) -> None:
+    """Bound each statement of this process to `seconds` (None: unbounded), from now on.
+
+    For migrations and CLI jobs, which run in their own process; pooled connections
+    are replaced so that every later statement runs under the new bound.
+    """
+    engine = engine or db.engine
+    if engine.dialect.name != "postgresql":
+        return
+    _statement_seconds[engine] = seconds
+    engine.dispose()
+
+
+def use_job_limits() -> None:
+    """Give a CLI job its own bound per statement, longer than a request's."""
+    set_statement_bound(max(JOB_TIMEOUT_SECONDS, current_app.config["DATABASE_TIMEOUT_SECONDS"]))
+
+
+def _configure_sqlite(engine: Engine, seconds: float) -> None:
     # SQLite serialises writers; taking the write lock when a transaction
     # begins (BEGIN IMMEDIATE) makes read-check-write sequences atomic instead
     # of failing on a lock upgrade, and foreign keys are off unless asked for.
@@ -16,7 +126,7 @@ def _configure_sqlite(engine) -> None:
     def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
-        dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
@@ -25,8 +135,24 @@ def _configure_sqlite(engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _end_session(_exc: BaseException | None) -> None:
+    # The response is decided by now. Ending the transaction may still time out (the
+    # server froze after the last statement): the connection is then discarded, and the
+    # client must get its answer rather than an error raised after the fact.
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("discarding a database connection at the end of a request: %s", error)
+        db.session.registry.clear()
+
+
 def init_app(app: Flask) -> None:
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    app.teardown_appcontext(_end_session)
+    seconds = app.config["DATABASE_TIMEOUT_SECONDS"]
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
-                _configure_sqlite(engine)
+                _configure_sqlite(engine, seconds)
+            elif engine.dialect.name == "postgresql":
+                _configure_postgresql(engine, seconds)

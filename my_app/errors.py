@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Flask, Response, json
 from marshmallow import ValidationError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from blacklist import BlacklistUnavailable
@@ -172,4 +174,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(BlacklistUnavailable, handle_unavailable)
     app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_unavailable)  # no free connection in time
+    app.register_error_handler(RedisError, handle_unavailable)  # e.g. the rate limits' storage
     app.register_error_handler(Exception, handle_unexpected)

@@ -51,12 +51,17 @@ def test_development_defaults_match_the_contract():
     assert config.AWS_REGION == "us-east-1"
     assert config.LOG_LEVEL == "INFO"
     assert config.CORS_ORIGINS == []
+    assert config.DATABASE_TIMEOUT_SECONDS == 5
 
 
 def test_redis_url_makes_redis_the_default_blacklist():
     assert DevelopmentConfig({"REDIS_URL": "redis://x"}).BLACKLIST_BACKEND == "redis"
     config = DevelopmentConfig({"REDIS_URL": "redis://x", "BLACKLIST_BACKEND": "database"})
     assert config.BLACKLIST_BACKEND == "database"
+
+
+def test_database_timeout_accepts_fractions_of_a_second():
+    assert DevelopmentConfig({"DATABASE_TIMEOUT_SECONDS": "1.5"}).DATABASE_TIMEOUT_SECONDS == 1.5
 
 
 def test_postgres_urls_are_normalised_to_psycopg3():
@@ -72,6 +77,10 @@ def test_postgres_urls_are_normalised_to_psycopg3():
         {"MAIL_BACKEND": "pigeon"},
         {"BCRYPT_LOG_ROUNDS": "2"},
         {"ACCESS_TOKEN_MINUTES": "soon"},
+        {"DATABASE_TIMEOUT_SECONDS": "soon"},
+        {"DATABASE_TIMEOUT_SECONDS": "0"},
+        {"DATABASE_TIMEOUT_SECONDS": "-1"},
+        {"DATABASE_TIMEOUT_SECONDS": "nan"},
     ],
 )
 def test_invalid_settings_are_refused(env):

@@ -29,7 +29,9 @@ CHECKS = ",".join(
 )
 EXCLUDED_PATHS = ["/logout", "/logout_all"]
 EXCLUDED_OPERATIONS = {REQUESTER[0]: ["useritem_delete"], ADMIN[0]: ["useritem_patch"]}
-MAX_EXAMPLES = "25"
+# Enough cases per operation for the classes issue 15 found (NUL and other controls, every
+# Unicode category, times at the ends of the calendar, odd ids) to come up on every run.
+MAX_EXAMPLES = "100"
 
 
 def fuzz(url: str, token: str, label: str) -> int:
@@ -39,9 +41,12 @@ def fuzz(url: str, token: str, label: str) -> int:
         "--checks", CHECKS,
         "--header", f"Authorization: Bearer {token}",
         "--max-examples", MAX_EXAMPLES,
+        "--mode", "all",  # valid inputs and invalid ones
+        "--generation-allow-x00", "true",  # NUL bytes inside strings
+        "--generation-codec", "utf-8",  # every code point UTF-8 can carry, not just ASCII
         "--seed", "20261123",
         "--request-timeout", "10",
-        "--max-time", "120",
+        "--max-time", "240",
         "--no-color",
         "--suppress-health-check", "all",
     ]  # fmt: skip

@@ -3,6 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
+from my_app.database import use_job_limits
 from my_app.services import bookings
 
 
@@ -10,6 +11,7 @@ from my_app.services import bookings
 @with_appcontext
 def expire_requests() -> None:
     """Move pending requests whose event time has passed to `expired`."""
+    use_job_limits()
     count = bookings.expire_due()
     click.echo(f"Expired {count} pending booking request(s).")
 

@@ -36,7 +36,13 @@ ROUTES = [
 
 
 class IdConverter(IntegerConverter):
-    """`<id:name>`: a row id; anything outside 1..MAX_ID is simply not found."""
+    """`<id:name>`: a row id; anything outside 1..MAX_ID is simply not found.
+
+    Only ASCII digits without leading zeros, at most 19 of them (the 64-bit range), so
+    one resource has one URL: `\\d` and `int()` would also take fullwidth or Arabic-Indic digits.
+    """
+
+    regex = r"[1-9][0-9]{0,18}"
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)

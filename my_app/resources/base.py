@@ -18,6 +18,7 @@ from flask import Response, current_app, request
 
 from my_app import auth
 from my_app.apidoc import AUTH_KINDS, EndpointDoc
+from my_app.resources.body import read_json
 
 
 class Api(flask_restful.Api):
@@ -45,8 +46,6 @@ class Reply:
 
 def load_body(schema) -> dict[str, Any]:
     """The JSON body, validated by `schema` (415 if not JSON, 400 if malformed, 422 if invalid)."""
-    from my_app.resources.body import read_json
-
     return schema.load(read_json())
 
 

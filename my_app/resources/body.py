@@ -1,15 +1,102 @@
-"""Reading request bodies."""
+"""Reading a JSON request body safely: bounded size, strict UTF-8, bounded nesting."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
-from flask import request
-from werkzeug.exceptions import UnsupportedMediaType
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from my_app.errors import BadRequest
+
+MAX_DEPTH = 32
+# Only brackets, quotes and backslashes decide how deep a JSON text nests.
+_STRUCTURE = re.compile(r'[\[\]{}"\\]')
 
 
 def read_json() -> Any:
-    """The request's JSON body (415 if not JSON, 400 if malformed)."""
+    """The request's JSON value (415 not JSON, 413 too large, 400 not UTF-8 JSON or too deep)."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the request body as application/json.")
-    return request.get_json()
+    try:
+        text = _read_limited().decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not UTF-8.") from None
+    if nests_deeper_than(text, MAX_DEPTH):
+        raise BadRequest(f"The JSON body nests deeper than {MAX_DEPTH} levels.")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except ValueError:  # malformed JSON, NaN/Infinity, or an integer too long to convert
+        raise BadRequest("The request body is not valid JSON.") from None
+
+
+def _read_limited() -> bytes:
+    """The body, refusing more than MAX_CONTENT_LENGTH bytes whether or not it is chunked."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise RequestEntityTooLarge()
+        return request.get_data(cache=True)
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if not (chunked or request.environ.get("wsgi.input_terminated")):
+        return b""  # no body at all; reading on would wait for the client's next request
+    # Read one byte past the limit to tell "exactly the limit" from "too much".
+    chunks, size = [], 0
+    for chunk in _body_chunks(limit + 1):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+    return b"".join(chunks)
+
+
+def _body_chunks(most: int) -> Iterator[bytes]:
+    """A chunked body's pieces: de-chunked by the server, or through uWSGI's chunked API."""
+    if not request.environ.get("wsgi.input_terminated") and "uwsgi.version" in request.environ:
+        import uwsgi  # present only inside uWSGI, whose wsgi.input does not de-chunk
+
+        try:
+            while chunk := uwsgi.chunked_read():
+                yield chunk
+        except OSError:
+            # uWSGI refuses a chunk larger than its buffer (1 MB, far above our limit)
+            # and a body that stalls or breaks off, with the same error.
+            raise RequestEntityTooLarge("The chunked body is too large or incomplete.") from None
+        return
+    stream = request.environ["wsgi.input"]
+    size = 0
+    while size < most and (chunk := stream.read(min(65536, most - size))):
+        size += len(chunk)
+        yield chunk
+
+
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON `text` opens more than `limit` arrays/objects at once (strings skipped)."""
+    depth = 0
+    in_string = False
+    escaped_until = -1
+    for match in _STRUCTURE.finditer(text):
+        position, char = match.start(), match.group()
+        if position < escaped_until:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped_until = position + 2
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

@@ -1,10 +1,13 @@
-"""Schema building blocks: strict bodies, trimmed strings, UTC timestamps."""
+"""Schema building blocks: strict bodies, clean text, trimmed strings, UTC timestamps."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+OUT_OF_RANGE = "Must lie between years 1 and 9999 in UTC."
 
 # Row ids are 32-bit integers on every database; larger numbers name nothing.
 MAX_ID = 2**31 - 1
@@ -30,7 +33,41 @@ class QuerySchema(Schema):
         unknown = EXCLUDE
 
 
-class Trimmed(fields.String):
+# C0 and C1 control characters (Unicode category Cc) and lone surrogates (Cs). Databases
+# refuse NUL, encoders refuse surrogates, and none of them belongs in a name or an address.
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_FORBIDDEN_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class Text(fields.String):
+    """A string free of control characters and unpaired surrogates.
+
+    `multiline=True` lets tab, newline and carriage return through, for free text.
+    """
+
+    default_error_messages = {
+        "control": "Must not contain control characters or unpaired surrogates.",
+        "control_multiline": (
+            "Must not contain control characters (other than tab and newline) "
+            "or unpaired surrogates."
+        ),
+    }
+
+    def __init__(self, *args, multiline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if self.multiline:
+            if _FORBIDDEN_MULTILINE.search(text):
+                raise self.make_error("control_multiline")
+        elif _FORBIDDEN.search(text):
+            raise self.make_error("control")
+        return text
+
+
+class Trimmed(Text):
     """A string with surrounding whitespace removed before validation."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -48,18 +85,35 @@ class NonBlank(Trimmed):
 
 
 class UTCDateTime(fields.DateTime):
-    """ISO 8601 with a required UTC offset in; `2027-03-01T15:00:00Z` out."""
+    """ISO 8601 with a required UTC offset in; `2027-03-01T15:00:00Z` out.
+
+    In UTC the value must stay within years 1-9999, the range every layer can represent.
+    """
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not value.isascii():
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         parsed = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise ValidationError("Must include a UTC offset, e.g. 2027-03-01T15:00:00Z.")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(OUT_OF_RANGE) from None
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
         if value is None:
             return None
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class QueryInteger(fields.Integer):
+    """A query-string integer: ASCII digits only (`int()` also takes "1_0" and other digits)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not re.fullmatch(r"-?[0-9]{1,19}", value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class MessageSchema(Schema):
@@ -78,5 +132,5 @@ def page_of(name: str, item: type[Schema]) -> type[Schema]:
 
 
 class PageQuerySchema(QuerySchema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None)
+    limit = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = Text(load_default=None)

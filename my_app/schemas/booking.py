@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -10,10 +10,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from my_app.models.booking import BOOKING_STATUSES, MAX_DURATION_MINUTES
 from my_app.schemas.base import (
     ID_RANGE,
+    OUT_OF_RANGE,
     BodySchema,
     Id,
     NonBlank,
     PageQuerySchema,
+    QueryInteger,
+    Text,
     Trimmed,
     UTCDateTime,
     page_of,
@@ -58,13 +61,21 @@ class BookingCreateSchema(BodySchema):
         if value <= datetime.now(UTC):
             raise ValidationError("Must lie in the future.")
 
+    @validates_schema
+    def _ends_in_range(self, data, **kwargs):
+        if "event_time" in data and "duration_minutes" in data:
+            try:
+                data["event_time"] + timedelta(minutes=data["duration_minutes"])
+            except OverflowError:
+                raise ValidationError(f"The event's end: {OUT_OF_RANGE}", "event_time") from None
+
 
 class BookingIdSchema(BodySchema):
     id = Id(required=True)
 
 
 class BookingDecisionSchema(BookingIdSchema):
-    reason = Trimmed(load_default=None, allow_none=True, validate=REASON)
+    reason = Trimmed(load_default=None, allow_none=True, validate=REASON, multiline=True)
 
 
 class AddressOutSchema(Schema):
@@ -96,12 +107,12 @@ BookingListSchema = page_of("bookings", BookingSchema)
 
 
 class MyBookingsQuerySchema(PageQuerySchema):
-    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
+    status = Text(validate=validate.OneOf(BOOKING_STATUSES))
 
 
 class BookingsQuerySchema(MyBookingsQuerySchema):
-    resource_id = fields.Integer(validate=ID_RANGE)
-    requested_by = fields.Integer(validate=ID_RANGE)
+    resource_id = QueryInteger(validate=ID_RANGE)
+    requested_by = QueryInteger(validate=ID_RANGE)
     from_ = UTCDateTime(data_key="from")
     to = UTCDateTime()
 
@@ -141,12 +152,12 @@ class ResourceListSchema(Schema):
 
 class ResourceCreateSchema(BodySchema):
     name = NonBlank(required=True, validate=validate.Length(max=120))
-    description = Trimmed(load_default="", validate=validate.Length(max=2000))
+    description = Trimmed(load_default="", validate=validate.Length(max=2000), multiline=True)
 
 
 class ResourceUpdateSchema(BodySchema):
     name = NonBlank(validate=validate.Length(max=120))
-    description = Trimmed(validate=validate.Length(max=2000))
+    description = Trimmed(validate=validate.Length(max=2000), multiline=True)
     active = fields.Boolean(truthy={True}, falsy={False})
 
     @validates_schema

@@ -6,7 +6,7 @@ from my_app.schemas.base import BodySchema, NonBlank
 
 
 class RandomArrayRequestSchema(BodySchema):
-    sentence = NonBlank(required=True, validate=validate.Length(max=10_000))
+    sentence = NonBlank(required=True, validate=validate.Length(max=10_000), multiline=True)
 
 
 class RandomArraySchema(Schema):

@@ -7,6 +7,7 @@ from my_app.schemas.base import (
     BodySchema,
     NonBlank,
     PageQuerySchema,
+    Text,
     Trimmed,
     UTCDateTime,
     page_of,
@@ -52,12 +53,12 @@ class EmailField(Trimmed):
 class RegisterSchema(BodySchema):
     username = Trimmed(required=True, validate=USERNAME)
     email = EmailField(required=True)
-    password = fields.String(required=True, validate=PASSWORD)
+    password = Text(required=True, validate=PASSWORD)
 
 
 class LoginSchema(BodySchema):
     username = NonBlank(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    password = Text(required=True, validate=validate.Length(min=1, max=1024))
 
 
 class EmailSchema(BodySchema):
@@ -75,8 +76,8 @@ class UserUpdateSchema(BodySchema):
 
 
 class UserListQuerySchema(PageQuerySchema):
-    role = fields.String(validate=validate.OneOf(ROLES))
-    status = fields.String(validate=validate.OneOf(ACCOUNT_STATUSES))
+    role = Text(validate=validate.OneOf(ROLES))
+    status = Text(validate=validate.OneOf(ACCOUNT_STATUSES))
 
 
 class TokenPairSchema(Schema):
