@@ -157,6 +157,13 @@ def handle_unavailable(error: Exception) -> Response:
     )
 
 
+def handle_blacklist_unavailable(error: BlacklistUnavailable) -> Response:
+    from my_app import metrics  # metrics imports this module
+
+    metrics.blacklist_error()
+    return handle_unavailable(error)
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     return problem(500, "Internal Server Error", "The server could not complete the request.")
@@ -176,6 +183,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(BlacklistUnavailable, handle_unavailable)
+    app.register_error_handler(BlacklistUnavailable, handle_blacklist_unavailable)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)
