@@ -94,7 +94,7 @@ def _log_access(response):
     if uwsgi is not None:
         _logvar("request_id", g.get("request_id", ""))
         _logvar("user_id", user_id or "")
-        _logvar("method", request.method)
+        _logvar("req_method", request.method)
         _logvar("route", route)
     return response
 
