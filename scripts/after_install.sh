@@ -17,7 +17,11 @@ set +a
 sudo -E -u my_app .venv/bin/flask --app wsgi db upgrade
 
 install -m 644 deploy/my_app.service /etc/systemd/system/my_app.service
+# The periodic jobs: timers for expire-requests and prune-blacklist, a service for the
+# event deliverer (enabled and started by application_start.sh).
+install -m 644 deploy/my_app-*.service deploy/my_app-*.timer /etc/systemd/system/
 systemctl daemon-reload
+install -m 644 deploy/logrotate/my_app /etc/logrotate.d/my_app
 NGINX_CONF=/etc/nginx/conf.d
 install -m 644 deploy/nginx/upstream.conf "$NGINX_CONF/my_app_upstream.conf"
 install -m 644 deploy/nginx/my_app.conf "$NGINX_CONF/my_app.conf"

@@ -23,6 +23,7 @@ APP_ENV=production
 AWS_REGION=us-east-1
 AWS_SECRET_ID=my_app/production
 UWSGI_PROCESSES=4
+LOG_FORMAT=json
 ENV
     chmod 640 /etc/my_app/my_app.env
     chgrp www-data /etc/my_app/my_app.env
