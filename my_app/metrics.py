@@ -27,6 +27,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
@@ -43,6 +44,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 LOGIN_OUTCOMES = ("success", "wrong_password", "unknown_user", "unconfirmed", "disabled",
                   "throttled")  # fmt: skip
 log = logging.getLogger(__name__)
+disable_created_metrics()  # `_created` series: none in multiprocess mode, so none at all
 
 REQUESTS = Counter(
     "my_app_http_requests",
