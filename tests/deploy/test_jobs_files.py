@@ -85,7 +85,7 @@ def test_docker_image_and_compose_files_run_the_jobs():
     production = yaml.safe_load((ROOT / "docker-compose-prd.yaml").read_text())["services"]
     assert production["app"]["environment"]["RUN_JOBS"] == "uwsgi"
     development = yaml.safe_load((ROOT / "docker-compose-dev.yaml").read_text())["services"]
-    assert development["scheduler"]["command"] == ["uwsgi", "--ini", "deploy/jobs.ini"]
+    assert "exec uwsgi --ini deploy/jobs.ini" in development["scheduler"]["command"][-1]
     jobs = (DEPLOY / "jobs.ini").read_text()
     for command in ("expire-requests", "prune-blacklist", "deliver-events"):
         assert f"--app wsgi {command}," in jobs

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from my_app.extensions import db
 from my_app.models import BookingRequest
 from tests.support.api import ApiClient
-from tests.support.uwsgi import UWSGIServer, environ_for, hit_every_worker
+from tests.support.uwsgi import UWSGI, UWSGIServer, environ_for, hit_every_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 INI = ROOT / "deploy" / "uwsgi.ini"
@@ -112,10 +113,10 @@ def test_json_request_logs_from_app_and_uwsgi_carry_the_request_id_and_no_secret
         assert str(second["user_id"]) == str(account.id)
 
 
-@pytest.mark.slow
-def test_shipped_configuration_runs_the_expiry_job_on_its_own(app, api: ApiClient):
+def _past_due_booking(app, api: ApiClient):
+    """A pending request whose event time passed an hour ago; a callable reading its status."""
     booking = api.booking(api.user())
-    with app.app_context():  # its event time passes while it is pending
+    with app.app_context():
         db.session.execute(
             sa.update(BookingRequest)
             .where(BookingRequest.id == booking["id"])
@@ -131,7 +132,34 @@ def test_shipped_configuration_runs_the_expiry_job_on_its_own(app, api: ApiClien
             return found
 
     assert status() == "pending"
+    return status
+
+
+@pytest.mark.slow
+def test_shipped_configuration_runs_the_expiry_job_on_its_own(app, api: ApiClient):
+    status = _past_due_booking(app, api)
     environ = {**environ_for(app), "RUN_JOBS": "uwsgi", "JOBS_EXPIRE_SECONDS": "2"}
     with UWSGIServer(environ, processes=1, ini=INI) as server:
         _wait_for(lambda: status() == "expired", 60, "the scheduled expire-requests")
         assert "Expired 1 pending booking request(s)." in server.output()
+
+
+@pytest.mark.slow
+def test_scheduler_without_workers_runs_the_jobs(app, api: ApiClient, tmp_path):
+    """`uwsgi --ini deploy/jobs.ini`, as docker-compose-dev's scheduler service runs it."""
+    status = _past_due_booking(app, api)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("UWSGI_")}
+    environ = {**inherited, **environ_for(app), "JOBS_EXPIRE_SECONDS": "2"}
+    log = (tmp_path / "scheduler.log").open("w+")
+    process = subprocess.Popen([UWSGI, "--ini", str(ROOT / "deploy/jobs.ini")], cwd=ROOT,
+                               env=environ, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        _wait_for(lambda: status() == "expired", 60, "the scheduler's expire-requests")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert "Expired 1 pending booking request(s)." in output
+    assert "goodbye to uWSGI" in output  # the loops stop with it
