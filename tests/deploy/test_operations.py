@@ -39,8 +39,8 @@ def _scrape(server: UWSGIServer) -> dict[tuple, float]:
     }
 
 
-def _health_count(samples: dict) -> float:
-    labels = frozenset({"route": "/health", "method": "GET", "status": "200"}.items())
+def _ping_count(samples: dict) -> float:
+    labels = frozenset({"route": "/ping", "method": "GET", "status": "200"}.items())
     return samples.get(("my_app_http_requests_total", labels), 0.0)
 
 
@@ -63,10 +63,11 @@ def test_metrics_count_every_request_of_every_worker_and_survive_a_dead_worker(a
                "PROMETHEUS_MULTIPROC_DIR": str(directory)}  # fmt: skip
     with UWSGIServer(environ, processes=WORKERS, ini=INI) as server:
         assert not (directory / "counter_999999.db").exists()  # made fresh at start
-        before = _health_count(_scrape(server))
-        statuses = hit_every_worker(server, "/health", {})
+        before = _ping_count(_scrape(server))
+        # /ping reads the database: slow enough that every worker gets a share.
+        statuses = hit_every_worker(server, "/ping", {}, rounds=30)
         assert set(statuses) == {200}
-        assert _health_count(_scrape(server)) == before + len(statuses)
+        assert _ping_count(_scrape(server)) == before + len(statuses)
         pids = set(server.requests_per_worker())
         assert len(pids) == WORKERS
         assert {f"counter_{pid}.db" for pid in pids} <= {p.name for p in directory.iterdir()}
@@ -75,7 +76,7 @@ def test_metrics_count_every_request_of_every_worker_and_survive_a_dead_worker(a
         os.kill(victim, signal.SIGKILL)
         _wait_for(lambda: victim not in server.requests_per_worker()
                   and all(w["pid"] > 0 for w in server.workers()), 30, "a new worker")  # fmt: skip
-        assert _health_count(_scrape(server)) == before + len(statuses)  # its counts stay
+        assert _ping_count(_scrape(server)) == before + len(statuses)  # its counts stay
         assert requests.get(f"{server.url}/metrics", timeout=10).status_code == 401
 
 
