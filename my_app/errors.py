@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from blacklist import BlacklistUnavailable
+from my_app import metrics
 
 PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -158,8 +159,6 @@ def handle_unavailable(error: Exception) -> Response:
 
 
 def handle_blacklist_unavailable(error: BlacklistUnavailable) -> Response:
-    from my_app import metrics  # metrics imports this module
-
     metrics.blacklist_error()
     return handle_unavailable(error)
 

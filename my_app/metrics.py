@@ -35,9 +35,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
-from my_app.errors import Unauthorized
-from my_app.extensions import db
-
 PATH = "/metrics"
 UNMATCHED = "<unmatched>"  # 404s and 405s: the raw path would be unbounded
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -210,7 +207,7 @@ def serve_metrics() -> Response:
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     valid = hmac.compare_digest(presented.strip().encode(), expected.encode())
     if scheme.lower() != "bearer" or not valid:
-        raise Unauthorized("A valid metrics token is required.")
+        abort(401, description="A valid metrics token is required.")  # problem+json, errors.py
     body = generate_latest(scrape_registry())
     headers = {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
     return Response(body, headers=headers)
@@ -225,6 +222,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_count_request)
     for rule in (PATH, PATH + "/"):
         app.add_url_rule(rule, "metrics", serve_metrics, methods=["GET"])
+    # Through app.extensions, not my_app.extensions: errors.py imports this module, and the
+    # lowest layer must not reach the extensions through it.
     with app.app_context():
-        for engine in db.engines.values():
+        for engine in app.extensions["sqlalchemy"].engines.values():
             _watch_pool(engine)
