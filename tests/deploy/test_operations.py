@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 INI = ROOT / "deploy" / "uwsgi.ini"
 TOKEN = "metrics-token-for-the-serving-test-000"
 WORKERS = 4
+EXPIRED_ONE = "Expired 1 pending booking request(s)."
 
 
 def _scrape(server: UWSGIServer) -> dict[tuple, float]:
@@ -142,7 +143,7 @@ def test_shipped_configuration_runs_the_expiry_job_on_its_own(app, api: ApiClien
     environ = {**environ_for(app), "RUN_JOBS": "uwsgi", "JOBS_EXPIRE_SECONDS": "2"}
     with UWSGIServer(environ, processes=1, ini=INI) as server:
         _wait_for(lambda: status() == "expired", 60, "the scheduled expire-requests")
-        assert "Expired 1 pending booking request(s)." in server.output()
+        _wait_for(lambda: EXPIRED_ONE in server.output(), 10, "the job's report")
 
 
 @pytest.mark.slow
@@ -156,11 +157,13 @@ def test_scheduler_without_workers_runs_the_jobs(app, api: ApiClient, tmp_path):
                                env=environ, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         _wait_for(lambda: status() == "expired", 60, "the scheduler's expire-requests")
+        _wait_for(lambda: EXPIRED_ONE in (tmp_path / "scheduler.log").read_text(), 10,
+                  "the job's report")  # fmt: skip
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
         log.seek(0)
         output = log.read()
         log.close()
-    assert "Expired 1 pending booking request(s)." in output
+    assert EXPIRED_ONE in output
     assert "goodbye to uWSGI" in output  # the loops stop with it
