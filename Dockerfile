@@ -18,7 +18,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     APP_ENV=production \
     UWSGI_SOCKET=0.0.0.0:3031 \
-    UWSGI_HTTP=0.0.0.0:8000
+    UWSGI_HTTP=0.0.0.0:8000 \
+    RUN_JOBS=uwsgi
 RUN groupadd --system --gid 10001 my_app \
     && useradd --system --uid 10001 --gid my_app --home-dir /app my_app
 WORKDIR /app
@@ -31,5 +32,6 @@ USER 10001:10001
 EXPOSE 8000 3031
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
-# Migrations run first (they are idempotent); then uWSGI replaces the shell.
+# Migrations run first (they are idempotent); then uWSGI replaces the shell. With RUN_JOBS=uwsgi
+# its master also runs the periodic jobs (deploy/jobs.ini); set RUN_JOBS= to leave them out.
 CMD ["sh", "-c", "flask --app wsgi db upgrade && exec uwsgi --ini deploy/uwsgi.ini"]

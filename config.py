@@ -133,6 +133,11 @@ class Config:
 
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
         self.LOG_LEVEL = (env.get("LOG_LEVEL") or "INFO").upper()
+        self.LOG_FORMAT = (env.get("LOG_FORMAT") or "text").strip().lower()
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        # prometheus_client's multiprocess mode (every uWSGI worker adds up); the library
+        # reads the same variable itself when the process starts.
+        self.PROMETHEUS_MULTIPROC_DIR = env.get("PROMETHEUS_MULTIPROC_DIR") or None
 
         self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), default=True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
@@ -154,6 +159,8 @@ class Config:
             raise ConfigError("BLACKLIST_BACKEND=redis needs REDIS_URL")
         if self.MAIL_BACKEND not in {"console", "smtp", "ses"}:
             raise ConfigError("MAIL_BACKEND must be 'console', 'smtp' or 'ses'")
+        if self.LOG_FORMAT not in {"text", "json"}:
+            raise ConfigError("LOG_FORMAT must be 'text' or 'json'")
         if not 4 <= self.BCRYPT_LOG_ROUNDS <= 31:
             raise ConfigError("BCRYPT_LOG_ROUNDS must be between 4 and 31")
         if self.ACCESS_TOKEN_MINUTES < 1 or self.REFRESH_TOKEN_DAYS < 1:

@@ -33,6 +33,8 @@ setup(
         "Flask-Limiter==4.1.1",
         "Flask-Cors==6.0.5",
         "uWSGI==2.0.31",
+        "prometheus-client==0.26.0",
+        "python-json-logger==4.2.0",
     ],
     extras_require={
         "dev": [
@@ -57,6 +59,7 @@ setup(
             "docker==7.2.0",  # its .dockerignore matcher checks the build context
             "import-linter==2.16",  # the layers contract in pyproject.toml
             "grimp==3.19",  # import cycles, tests/test_architecture.py
+            "cfn-lint==1.58.0",  # checks the CloudWatch alarms template
         ],
     },
 )

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from blacklist import BlacklistUnavailable
+from my_app import metrics
 
 PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -153,6 +154,11 @@ def handle_unavailable(error: Exception) -> Response:
     )
 
 
+def handle_blacklist_unavailable(error: BlacklistUnavailable) -> Response:
+    metrics.blacklist_error()
+    return handle_unavailable(error)
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     return problem(500, "Internal Server Error", "The server could not complete the request.")
@@ -172,7 +178,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(BlacklistUnavailable, handle_unavailable)
+    app.register_error_handler(BlacklistUnavailable, handle_blacklist_unavailable)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(PoolTimeout, handle_unavailable)  # no free connection in time
     app.register_error_handler(RedisError, handle_unavailable)  # e.g. the rate limits' storage

@@ -27,6 +27,7 @@ from my_app.schemas.openapi import OpenAPIDocumentSchema
 TITLE = "my_app booking requests API"
 VERSION = "1.0.0"
 DOCS_URL = "/docs"
+METRICS_URL = "/metrics"
 SPEC_URL = "/openapi.json"
 METHODS = ("get", "post", "put", "patch", "delete")
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -232,6 +233,25 @@ def _add_links(document: dict[str, Any]) -> None:
             links[name] = {"operationId": target, **values}
 
 
+def _metrics_operation() -> dict[str, Any]:
+    """`GET /metrics` is a plain Flask route (my_app/metrics.py), described here by hand."""
+    return {
+        "operationId": "get_metrics",
+        "summary": "Prometheus metrics of the whole host (every worker added up).",
+        "description": "Needs `Authorization: Bearer $METRICS_TOKEN`; 404 when the server "
+        "has no METRICS_TOKEN.",
+        "tags": ["health"],
+        "security": [{"metricsToken": []}],
+        "responses": {
+            "200": {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            **{str(status): _problem_response(status) for status in (401, 404, 500)},
+        },
+    }
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     from my_app.resources import ROUTES
 
@@ -250,6 +270,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     marshmallow.converter.add_attribute_function(field2extras)
+    spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Problem", PROBLEM)
     spec.components.schema("ValidationProblem", VALIDATION_PROBLEM)
 
@@ -296,6 +317,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             }
         },
     )
+    spec.path(path=METRICS_URL, operations={"get": _metrics_operation()})
     document = spec.to_dict()
     _require_response_fields(document)
     _add_links(document)

@@ -17,7 +17,16 @@ set +a
 sudo -E -u my_app .venv/bin/flask --app wsgi db upgrade
 
 install -m 644 deploy/my_app.service /etc/systemd/system/my_app.service
+# The periodic jobs: timers for expire-requests and prune-blacklist, a service for the
+# event deliverer (enabled and started by application_start.sh).
+install -m 644 deploy/my_app-*.service deploy/my_app-*.timer /etc/systemd/system/
 systemctl daemon-reload
+install -m 644 deploy/logrotate/my_app /etc/logrotate.d/my_app
+# The CloudWatch agent ships /var/log/my_app and nginx's logs (deploy/cloudwatch/agent.json).
+CWAGENT=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+if [ -x "$CWAGENT" ]; then
+    "$CWAGENT" -a fetch-config -m ec2 -s -c "file:$APP_DIR/deploy/cloudwatch/agent.json"
+fi
 NGINX_CONF=/etc/nginx/conf.d
 install -m 644 deploy/nginx/upstream.conf "$NGINX_CONF/my_app_upstream.conf"
 install -m 644 deploy/nginx/my_app.conf "$NGINX_CONF/my_app.conf"

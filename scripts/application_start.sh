@@ -3,6 +3,11 @@
 set -euo pipefail
 systemctl enable my_app.service
 systemctl restart my_app.service
+# Periodic jobs (deploy/my_app-*.timer) and the event deliverer, on every host: all are
+# safe to run on several hosts at once.
+systemctl enable --now my_app-expire-requests.timer my_app-prune-blacklist.timer
+systemctl enable my_app-deliver-events.service
+systemctl restart my_app-deliver-events.service
 systemctl enable nginx
 if systemctl is-active --quiet nginx; then
     systemctl reload nginx

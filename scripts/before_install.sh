@@ -2,7 +2,7 @@
 # CodeDeploy BeforeInstall: system packages, the service account and its folders.
 set -euo pipefail
 if command -v dnf >/dev/null 2>&1; then
-    dnf install -y python3.11 python3.11-devel gcc nginx
+    dnf install -y python3.11 python3.11-devel gcc nginx amazon-cloudwatch-agent
 elif command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-dev gcc nginx
@@ -23,6 +23,7 @@ APP_ENV=production
 AWS_REGION=us-east-1
 AWS_SECRET_ID=my_app/production
 UWSGI_PROCESSES=4
+LOG_FORMAT=json
 ENV
     chmod 640 /etc/my_app/my_app.env
     chgrp www-data /etc/my_app/my_app.env

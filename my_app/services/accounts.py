@@ -7,6 +7,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from my_app import metrics
 from my_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from my_app.extensions import db
 from my_app.models import User
@@ -118,13 +119,18 @@ def authenticate(login: str, password: str) -> User:
     user = find_user(login)
     if user is None:
         spend_equal_time(password)
+        metrics.login("unknown_user")
         raise Unauthorized(BAD_CREDENTIALS)
     if not verify_password(password, user.password_hash):
+        metrics.login("wrong_password")
         raise Unauthorized(BAD_CREDENTIALS)
     if not user.is_active:
+        metrics.login("disabled")
         raise Forbidden("This account is disabled.")
     if not user.confirmed:
+        metrics.login("unconfirmed")
         raise Forbidden("Confirm your e-mail address before logging in.")
+    metrics.login("success")
     return user
 
 

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from my_app import metrics
 from my_app.errors import Conflict, NotFound
 from my_app.extensions import db
 from my_app.models import BookingHistory, BookingRequest, User
@@ -143,6 +144,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         BookingHistory(booking_id=booking.id, to_status="pending", actor_id=requester.id, at=now)
     )
     db.session.commit()
+    metrics.transition("pending")
     return booking
 
 
@@ -196,6 +198,7 @@ def _guarded_update(
                 for booking_id in moved
             ],
         )  # fmt: skip
+    metrics.transition(to_status, len(moved))
     return list(moved)
 
 
