@@ -9,7 +9,7 @@ from flask import Flask
 
 import blacklist
 from config import INSTANCE_DIR, Config, load_config
-from my_app import auth, commands, database, errors, headers, log, openapi, resources
+from my_app import auth, commands, console, database, errors, headers, log, openapi, resources
 from my_app.extensions import cors, db, limiter, ma, migrate
 
 
@@ -27,6 +27,7 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
     errors.init_app(app)
     resources.init_app(app)
     openapi.init_app(app)
+    console.init_app(app)
     commands.init_app(app)
     return app
 
