@@ -8,9 +8,10 @@ the page's script routes by `location.pathname`. Assets live under
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pycountry
-from flask import Blueprint, Flask, Response, abort, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, abort, jsonify, request
 
 from my_app.console import cookies
 
@@ -44,7 +45,8 @@ def page(page: str = "") -> Response:
     """Any console page: the one HTML shell; the script shows the page the path names."""
     if page and not PAGE.fullmatch(page):
         abort(404)
-    return send_from_directory(console.static_folder, "index.html", max_age=0)
+    shell = Path(console.static_folder, "index.html").read_bytes()
+    return Response(shell, mimetype="text/html", headers={"Cache-Control": "no-cache"})
 
 
 @console.get("/countries.json")

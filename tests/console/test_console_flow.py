@@ -1,4 +1,4 @@
-"""The console end to end in headless Chromium: requesters submit, admins decide with overlaps shown."""
+"""The console end to end in headless Chromium: requesters submit, admins decide on overlaps."""
 
 from __future__ import annotations
 

@@ -46,7 +46,13 @@ function changePassword() {
 
 async function drawSessions(section) {
   const error = alertSlot("action-error");
-  const { sessions } = await api.get("/sessions");
+  let sessions = [];
+  try {
+    ({ sessions } = await api.get("/sessions"));
+  } catch (problem) {
+    if (!problem.problem) throw problem;
+    error.textContent = `Your sessions cannot be listed: ${problem.message}`;
+  }
   const rows = sessions.map((s) => {
     const end = button(s.current ? "Sign out here" : "End session", {
       class: s.current ? "" : "danger",
