@@ -102,9 +102,14 @@ class Console:
         self.wait_idle()
 
     def wait(self, condition, timeout: float = 10):
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        return WebDriverWait(self.driver, timeout).until(condition)
+        # A row redrawn between finding it and reading it is simply looked up again.
+        waiting = WebDriverWait(
+            self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]
+        )
+        return waiting.until(condition)
 
     def find(self, css: str, timeout: float = 10):
         from selenium.webdriver.common.by import By

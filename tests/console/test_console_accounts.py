@@ -86,6 +86,7 @@ def test_sessions_are_listed_and_can_be_ended(browser, api):
     page.sign_in(requester.username, PASSWORD)  # session two: this browser
     page.open("/app/account")
     section = "section[aria-labelledby=sessions-title]"
+    page.wait_idle()
     page.wait(lambda d: len(page.all(f"{section} li")) == 2)
     assert "this session" in page.text(section)
     page.screenshot("account")

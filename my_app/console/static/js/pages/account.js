@@ -77,7 +77,7 @@ async function drawSessions(section) {
       { class: "row" },
       h(
         "div",
-        {},
+        { class: "session" },
         h("strong", {}, s.user_agent || "Unknown browser"),
         s.current ? h("span", { class: "badge badge-accepted" }, "this session") : null,
         h("div", { class: "muted" }, `From ${s.ip || "an unknown address"} · started ${when(s.created_at)} · last used ${when(s.last_used_at)}`),
