@@ -203,6 +203,17 @@ class Console:
         """Save the page at desktop size and at 375 px, and check nothing overflows sideways."""
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         self.driver.execute_script("document.activeElement && document.activeElement.blur()")
+        self.driver.execute_script("document.getElementById('toast').hidden = true")
+        stray = self.driver.execute_script(
+            "const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);"
+            "const found = [];"
+            "while (walk.nextNode()) {"
+            "  const t = walk.currentNode.textContent.trim();"
+            "  if (t === 'null' || t === 'undefined' || t === 'NaN') found.push(t);"
+            "}"
+            "return found;"
+        )
+        assert stray == [], f"{name} shows {stray}"
         for label, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
             self.driver.set_window_size(width, height)
             time.sleep(0.3)

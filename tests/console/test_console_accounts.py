@@ -1,7 +1,8 @@
-"""The console's account pages in headless Chromium: password reset, change, sessions.
+"""The console's account pages in headless Chromium: password reset, change, sessions, feeds.
 
-These use `/forgot_password`, `/reset_password`, `/change_password` and
-`/sessions`, which the contract fixes and the accounts work provides.
+These use `/forgot_password`, `/reset_password`, `/change_password`,
+`/sessions` and the resources' `calendar_url`, which the contract fixes and
+the accounts and integrators work provides.
 """
 
 from __future__ import annotations
@@ -114,3 +115,32 @@ def test_sign_out_everywhere_ends_every_session(browser, api):
     assert (
         api.client.get("/me", headers=bearer(requester.tokens["access_token"])).status_code == 401
     )
+
+
+def test_admin_copies_a_resources_calendar_feed_link(browser, api):
+    admin = api.admin()
+    resource = next(
+        r
+        for r in api.client.get("/resources", headers=admin.headers).json["resources"]
+        if r["id"] == 1
+    )
+    page = browser()
+    page.driver.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"origin": page.url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+    )
+    page.sign_in(admin.username, admin.password)
+    page.open("/app/resources")
+    card = page.find("#resources li[data-id='1']")
+    assert (
+        page.field("Calendar feed (subscribe in a calendar app; keep it secret)").get_attribute(
+            "value"
+        )
+        == resource["calendar_url"]
+    )
+    card.find_element("xpath", ".//button[normalize-space()='Copy feed link']").click()
+    page.wait_text("copied", "#toast")
+    copied = page.driver.execute_async_script(
+        "navigator.clipboard.readText().then(arguments[0], () => arguments[0](null))"
+    )
+    assert copied == resource["calendar_url"]

@@ -1,7 +1,7 @@
 // The admins' side: the pending queue with overlaps, a week calendar, resources and users.
 
 import * as api from "../api.js";
-import { alertSlot, badge, button, clearErrors, field, h, heading, onSubmit, select, showProblem, toast } from "../dom.js";
+import { alertSlot, append, badge, button, clearErrors, field, h, heading, onSubmit, select, showProblem, toast } from "../dom.js";
 import { go } from "../main.js";
 import { MAX_DURATION_DAYS, addDays, clock, dateKey, day, fromDateKey, longDate, overlaps, span, startOfWeek, when } from "../time.js";
 import { bookingCard, reasonAction, resourceNames } from "./requests.js";
@@ -220,7 +220,7 @@ function resourceCard(resource) {
     });
     feed = h("div", { class: "field" }, h("label", { for: feedId }, "Calendar feed (subscribe in a calendar app; keep it secret)"), h("div", { class: "pair-tight" }, input, copy));
   }
-  item.append(
+  append(item, [
     h("div", { class: "booking-head" }, h("h2", {}, resource.name), resource.active ? badge("active") : badge("inactive")),
     resource.description ? h("p", {}, resource.description) : null,
     h("p", { class: "muted" }, `Resource #${resource.id}`),
@@ -228,7 +228,7 @@ function resourceCard(resource) {
     h("div", { class: "actions" }, edit, activate, h("a", { class: "button", href: `/app/calendar?resource=${resource.id}` }, "Week calendar")),
     rename,
     error,
-  );
+  ]);
   return item;
 }
 
@@ -279,7 +279,7 @@ function userCard(account) {
     });
     return b;
   };
-  item.append(
+  append(item, [
     h(
       "div",
       {},
@@ -298,6 +298,6 @@ function userCard(account) {
       account.role === "admin" ? change("Make requester", { role: "requester" }) : change("Make admin", { role: "admin" }),
       account.status === "active" ? change("Disable", { status: "disabled" }, "danger") : change("Enable", { status: "active" }),
     ),
-  );
+  ]);
   return item;
 }

@@ -1,7 +1,7 @@
 // A requester's side: submit a booking request, follow one's requests, cancel.
 
 import * as api from "../api.js";
-import { alertSlot, badge, button, field, h, heading, link, onSubmit, select, showProblem, toast, clearErrors } from "../dom.js";
+import { alertSlot, append, badge, button, field, h, heading, link, onSubmit, select, showProblem, toast, clearErrors } from "../dom.js";
 import { go } from "../main.js";
 import { pickerValue, span, when, withOffset, zone } from "../time.js";
 
@@ -129,7 +129,7 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
     buttons.append(...reasonAction("Cancel request", "cancel", booking, item, error, (b) => replace(item, bookingCard(b, resources, { owner }))));
   }
   if (actions) buttons.append(...actions(item, error));
-  item.append(
+  append(item, [
     h("div", { class: "booking-head" }, h("h2", { class: "topic" }, booking.topic), badge(booking.status)),
     h(
       "dl",
@@ -147,7 +147,7 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
     buttons,
     error,
     history,
-  );
+  ]);
   return item;
 }
 
