@@ -266,3 +266,25 @@ def test_keyboard_alone_signs_in_and_submits(browser, api):
     assert booking["address"]["country"] == "FR"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:00:00Z", booking["event_time"])
     assert datetime.fromisoformat(booking["event_time"]) > datetime.now(UTC)
+
+
+def test_admin_cancels_an_accepted_request_with_a_reason(browser, api):
+    from selenium.webdriver.common.keys import Keys
+
+    admin = api.admin()
+    requester = api.user()
+    booking = api.booking(requester, topic="Launch party")
+    assert api.decide(admin, "accept", booking["id"]).status_code == 200
+    page = browser()
+    page.sign_in(admin.username, admin.password)
+    page.click("Accepted", "nav")
+    card = page.find(f"#accepted li[data-id='{booking['id']}']")
+    card.find_element("xpath", ".//button[normalize-space()='Cancel']").click()
+    reason = card.find_element("css selector", "form.inline input")
+    reason.send_keys(Keys.ESCAPE)  # Escape closes the reason form, back on its button
+    assert not reason.is_displayed()
+    card.find_element("xpath", ".//button[normalize-space()='Cancel']").click()
+    reason.send_keys("Venue closed", Keys.ENTER)
+    page.wait(lambda d: "cancelled" in page.find(f"#accepted li[data-id='{booking['id']}']").text)
+    done = api.client.get(f"/request/{booking['id']}", headers=admin.headers).json
+    assert (done["status"], done["reason"]) == ("cancelled", "Venue closed")

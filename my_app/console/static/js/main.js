@@ -20,6 +20,7 @@ const PAGES = {
   submit: ["New request", "user", requests.submit],
   requests: ["My requests", "user", requests.mine],
   queue: ["Pending queue", "admin", admin.queue],
+  accepted: ["Accepted requests", "admin", admin.accepted],
   calendar: ["Week calendar", "admin", admin.calendar],
   resources: ["Resources", "admin", admin.resources],
   users: ["Users", "admin", admin.users],
@@ -98,6 +99,7 @@ function drawNav() {
     if (me.role === "admin") {
       items.push(
         link(`${BASE}queue`, "Queue"),
+        link(`${BASE}accepted`, "Accepted"),
         link(`${BASE}calendar`, "Calendar"),
         link(`${BASE}resources`, "Resources"),
         link(`${BASE}users`, "Users"),

@@ -38,6 +38,34 @@ export async function queue(main) {
   }
 }
 
+export async function accepted(main) {
+  main.append(heading("Accepted requests"), h("p", { class: "muted" }, "Upcoming, soonest first. An accepted request can still be cancelled."));
+  const resources = await resourceNames();
+  const list = h("ul", { class: "plain cards", id: "accepted" });
+  const more = button("Show more", { hidden: true });
+  main.append(list, more);
+  const card = (booking) =>
+    bookingCard(booking, resources, {
+      actions: (item, error) =>
+        reasonAction("Cancel", "cancel", booking, item, error, (updated) => {
+          const fresh = bookingCard(updated, resources);
+          item.replaceWith(fresh);
+          fresh.querySelector("button").focus();
+        }),
+    });
+  const from = new Date().toISOString();
+  let cursor = null;
+  const load = async () => {
+    const page = await api.get("/list_requests", { status: "accepted", from, cursor, limit: 20 });
+    list.append(...page.bookings.map(card));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    if (!list.children.length) list.append(h("li", { class: "muted" }, "No upcoming accepted requests."));
+  };
+  more.addEventListener("click", load);
+  await load();
+}
+
 function overlapBox(conflicts) {
   if (!conflicts.length) return h("p", { class: "overlap none" }, "No overlap with accepted requests.");
   return h(

@@ -173,6 +173,9 @@ export function reasonAction(label, verb, booking, item, error, done) {
     else opener.focus();
   };
   opener.addEventListener("click", () => toggle(form.hidden));
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") toggle(false);
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(item);
