@@ -23,7 +23,7 @@ export async function resourceNames() {
 export async function submit(main) {
   const [resources, list] = await Promise.all([resourceNames(), countries()]);
   const bookable = [...resources.values()].filter((r) => r.active);
-  const soon = new Date(Date.now() + 60 * 60 * 1000);
+  const soon = new Date(Date.now() + 2 * 60 * 60 * 1000); // on the hour, one to two hours ahead
   soon.setMinutes(0, 0, 0);
   const form = h(
     "form",
