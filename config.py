@@ -110,7 +110,13 @@ class Config:
         self.REFRESH_TOKEN_DAYS = _int(env, "REFRESH_TOKEN_DAYS", 30)
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=self.ACCESS_TOKEN_MINUTES)
         self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=self.REFRESH_TOKEN_DAYS)
-        self.JWT_TOKEN_LOCATION = ["headers"]
+        # The console's refresh cookie (my_app/console/cookies.py); a Bearer header wins.
+        self.JWT_TOKEN_LOCATION = ["headers", "cookies"]
+        self.JWT_REFRESH_COOKIE_PATH = "/refresh"
+        self.JWT_REFRESH_CSRF_COOKIE_PATH = "/app"
+        self.JWT_COOKIE_SAMESITE = "Strict"
+        self.JWT_COOKIE_SECURE = self.ENV_NAME == "production"
+        self.JWT_COOKIE_CSRF_PROTECT = True
         self.JWT_ALGORITHM = "HS256"
         self.JWT_DECODE_ALGORITHMS = ["HS256"]
         self.REFRESH_GRACE_SECONDS = _int(env, "REFRESH_GRACE_SECONDS", 10)

