@@ -31,29 +31,15 @@ def _invalid(reason: str):
     return unauthorized(f"The token is invalid: {reason}.")
 
 
-@jwt.expired_token_loader
-def _expired(header, payload):
-    return unauthorized("The token has expired.")
-
-
-@jwt.revoked_token_loader
-def _revoked(header, payload):
-    return unauthorized("The token has been revoked.")
-
-
-@jwt.needs_fresh_token_loader
-def _not_fresh(header, payload):
-    return unauthorized("A fresh token is required.")
-
-
-@jwt.user_lookup_error_loader
-def _lookup_failed(header, payload):
-    return unauthorized("The token's account no longer exists.")
-
-
-@jwt.token_verification_failed_loader
-def _verification_failed(header, payload):
-    return unauthorized("The token was refused.")
+# The token problems flask-jwt-extended reports after decoding: each a 401 with its reason.
+for register, detail in (
+    (jwt.expired_token_loader, "The token has expired."),
+    (jwt.revoked_token_loader, "The token has been revoked."),
+    (jwt.needs_fresh_token_loader, "A fresh token is required."),
+    (jwt.user_lookup_error_loader, "The token's account no longer exists."),
+    (jwt.token_verification_failed_loader, "The token was refused."),
+):
+    register(lambda header, payload, detail=detail: unauthorized(detail))
 
 
 @jwt.token_in_blocklist_loader

@@ -252,6 +252,12 @@ def _metrics_operation() -> dict[str, Any]:
     }
 
 
+def _add_get(spec: APISpec, path: str, operation_id: str, summary: str, responses: dict) -> None:
+    """A path served outside the route table (a plain Flask view)."""
+    operation = {"operationId": operation_id, "summary": summary, "tags": ["docs"]}
+    spec.path(path=path, operations={"get": {**operation, "responses": responses}})
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     from my_app.resources import ROUTES
 
@@ -289,33 +295,25 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 for kind, name in params
             ],
         )
-    spec.path(
-        path=SPEC_URL,
-        operations={
-            "get": {
-                "operationId": "get_openapi_document",
-                "summary": "This OpenAPI 3 document, generated from the code.",
-                "tags": ["docs"],
-                "responses": {
-                    "200": {
-                        "description": "The document",
-                        "content": {"application/json": {"schema": OpenAPIDocumentSchema}},
-                    },
-                    "500": _problem_response(500),
-                },
-            }
+    _add_get(
+        spec,
+        SPEC_URL,
+        "get_openapi_document",
+        "This OpenAPI 3 document, generated from the code.",
+        {
+            "200": {
+                "description": "The document",
+                "content": {"application/json": {"schema": OpenAPIDocumentSchema}},
+            },
+            "500": _problem_response(500),
         },
     )
-    spec.path(
-        path=DOCS_URL,
-        operations={
-            "get": {
-                "operationId": "get_docs",
-                "summary": "Swagger UI for this document, served from the app's own files.",
-                "tags": ["docs"],
-                "responses": {"200": {"description": "HTML page", "content": {"text/html": {}}}},
-            }
-        },
+    _add_get(
+        spec,
+        DOCS_URL,
+        "get_docs",
+        "Swagger UI for this document, served from the app's own files.",
+        {"200": {"description": "HTML page", "content": {"text/html": {}}}},
     )
     spec.path(path=METRICS_URL, operations={"get": _metrics_operation()})
     document = spec.to_dict()

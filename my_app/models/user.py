@@ -14,7 +14,27 @@ ROLES = ("admin", "requester")
 ACCOUNT_STATUSES = ("active", "disabled")
 
 
-class User(db.Model):
+class AccountRules:
+    """What a role, a status and a confirmation time mean, for a row or its cached copy."""
+
+    role: str
+    status: str
+    confirmed_at: datetime | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+class User(AccountRules, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint(f"role IN {ROLES}", name="role"),
@@ -32,18 +52,6 @@ class User(db.Model):
     token_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    @property
-    def confirmed(self) -> bool:
-        return self.confirmed_at is not None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == "active"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"

@@ -32,6 +32,7 @@ from blacklist import get_blacklist
 from my_app.errors import InvalidToken
 from my_app.extensions import db
 from my_app.models import BlacklistEntry, User
+from my_app.models.user import AccountRules
 from my_app.schemas.base import MAX_ID
 
 Claims = dict[str, Any]
@@ -42,7 +43,7 @@ SUCCESSOR_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
-class Account:
+class Account(AccountRules):
     """The caller as the revocation store knows them: enough to authorize and to show."""
 
     id: int
@@ -61,18 +62,6 @@ class Account:
             if isinstance(values[name], str):
                 values[name] = datetime.fromisoformat(values[name])
         return cls(**values)
-
-    @property
-    def confirmed(self) -> bool:
-        return self.confirmed_at is not None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == "active"
 
 
 def _record(user: User) -> dict[str, Any]:
