@@ -33,6 +33,7 @@ setup(
         "Flask-Limiter==4.1.1",
         "Flask-Cors==6.0.5",
         "uWSGI==2.0.31",
+        "icalendar==7.3.0",
     ],
     extras_require={
         "dev": [
