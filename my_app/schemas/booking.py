@@ -135,12 +135,13 @@ class ResourceSchema(Schema):
     description = fields.String()
     active = fields.Boolean()
     calendar_url = fields.String(
+        allow_none=True,
         metadata={
             "description": "Admins only: the secret link of the resource's calendar feed, "
             "for calendar apps to subscribe to without a token; rotate it with "
             "POST /resources/{resource_id}/calendar_token.",
             "x-optional": True,
-        }
+        },
     )
 
 
