@@ -114,7 +114,7 @@ def _event(booking: BookingRequest, host: str, detailed: bool) -> Event:
     event.add("uid", f"booking-{booking.id}@{host}")  # stable for the booking's life
     event.add("dtstamp", booking.updated_at)
     event.add("last-modified", booking.updated_at)
-    event.add("sequence", booking.version)
+    event.add("sequence", booking.version - 1)  # 0 as submitted, +1 per change
     event.add("dtstart", booking.event_time)
     event.add("dtend", booking.end_time)
     event.add("status", "CONFIRMED")
