@@ -11,8 +11,11 @@ body) on the row; everyone else reads the row:
 - another fingerprint (a different body): 422.
 
 A 5xx or an unexpected failure releases the claim, so the client's retry runs
-afresh. Keys expire after `IDEMPOTENCY_HOURS`; an expired key is free again
-and `flask --app wsgi prune-blacklist` deletes the dead rows.
+afresh. A claim left in flight for ABANDONED_AFTER (its worker died between
+claiming and answering: uWSGI's harakiri stops any request after 30 s) is
+taken over by the next request with the key. Keys expire after
+`IDEMPOTENCY_HOURS`; an expired key is free again and
+`flask --app wsgi prune-blacklist` deletes the dead rows.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from my_app.models.types import utcnow
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII, as a structured-field string
+ABANDONED_AFTER = timedelta(minutes=2)
 
 
 def fingerprint() -> str:
@@ -109,7 +113,11 @@ def _claim(user_id: int, key: str, print_: str) -> int | Response:
         if row is None:
             continue  # released (the first attempt failed) or pruned meanwhile
         if row.expires_at <= now:
-            _delete(row.id, expired_at=now)
+            _delete(row.id, IdempotencyKey.expires_at <= now)
+            continue
+        if row.status_code is None and row.created_at <= now - ABANDONED_AFTER:
+            in_flight = IdempotencyKey.status_code.is_(None)
+            _delete(row.id, in_flight, IdempotencyKey.created_at == row.created_at)
             continue
         answer = _answer_for(row, print_)
         db.session.rollback()
@@ -154,11 +162,9 @@ def _release(claimed: int) -> None:
         db.session.rollback()
 
 
-def _delete(row_id: int, expired_at: datetime | None = None) -> None:
-    query = sa.delete(IdempotencyKey).where(IdempotencyKey.id == row_id)
-    if expired_at is not None:
-        query = query.where(IdempotencyKey.expires_at <= expired_at)
-    db.session.execute(query)
+def _delete(row_id: int, *conditions) -> None:
+    """Delete the row if it still meets `conditions` (a concurrent request may have acted)."""
+    db.session.execute(sa.delete(IdempotencyKey).where(IdempotencyKey.id == row_id, *conditions))
     db.session.commit()
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from my_app.extensions import db
 from my_app.models import IdempotencyKey
 from my_app.models.types import utcnow
-from my_app.services import bookings
+from my_app.services import bookings, idempotency
 from tests.bookings.test_concurrency import _race
 from tests.support.api import booking_body
 
@@ -174,3 +174,40 @@ def test_keys_are_remembered_for_idempotency_hours(app, api):
         row = db.session.scalars(sa.select(IdempotencyKey)).one()
         hours = (row.expires_at - row.created_at) / timedelta(hours=1)
     assert hours == app.config["IDEMPOTENCY_HOURS"] == 24
+
+
+def test_a_claim_whose_worker_died_is_taken_over_after_a_while(app, api, monkeypatch):
+    requester = api.user()
+    body = booking_body()
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("the worker is killed here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bookings, "submit", dies)
+        patch.setattr(idempotency, "_release", lambda claimed: None)  # nobody cleans up
+        assert _submit(api.client, requester, "k", **body).status_code == 500
+    assert _submit(api.client, requester, "k", **body).status_code == 409  # maybe still running
+    with app.app_context():
+        db.session.execute(
+            sa.update(IdempotencyKey).values(
+                created_at=utcnow() - idempotency.ABANDONED_AFTER - timedelta(seconds=1)
+            )
+        )
+        db.session.commit()
+    taken_over = _submit(api.client, requester, "k", **body)
+    assert taken_over.status_code == 201
+    replay = _submit(api.client, requester, "k", **body)
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.json == taken_over.json
+    assert _my_count(api, requester) == 1
+
+
+def test_a_failure_frees_the_key_for_the_retry(api, monkeypatch):
+    requester = api.user()
+    body = booking_body()
+    with monkeypatch.context() as patch:
+        patch.setattr(bookings, "submit", lambda *a, **k: (_ for _ in ()).throw(RuntimeError()))
+        assert _submit(api.client, requester, "k", **body).status_code == 500
+    retry = _submit(api.client, requester, "k", **body)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert _my_count(api, requester) == 1
