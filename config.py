@@ -121,6 +121,7 @@ class Config:
         self.JWT_DECODE_ALGORITHMS = ["HS256"]
         self.REFRESH_GRACE_SECONDS = _int(env, "REFRESH_GRACE_SECONDS", 10)
         self.CONFIRM_TOKEN_HOURS = _int(env, "CONFIRM_TOKEN_HOURS", 48)
+        self.IDEMPOTENCY_HOURS = _int(env, "IDEMPOTENCY_HOURS", 24)
 
         self.BCRYPT_LOG_ROUNDS = _int(env, "BCRYPT_LOG_ROUNDS", 12)
 
@@ -171,6 +172,8 @@ class Config:
             raise ConfigError("BCRYPT_LOG_ROUNDS must be between 4 and 31")
         if self.ACCESS_TOKEN_MINUTES < 1 or self.REFRESH_TOKEN_DAYS < 1:
             raise ConfigError("token lifetimes must be positive")
+        if self.IDEMPOTENCY_HOURS < 1:
+            raise ConfigError("IDEMPOTENCY_HOURS must be positive")
 
 
 class DevelopmentConfig(Config):

@@ -36,6 +36,7 @@ setup(
         "uWSGI==2.0.31",
         "prometheus-client==0.26.0",
         "python-json-logger==4.2.0",
+        "icalendar==7.3.0",
     ],
     extras_require={
         "dev": [

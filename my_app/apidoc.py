@@ -26,3 +26,13 @@ class EndpointDoc:
     errors: tuple[int, ...] = ()  # further error statuses beyond those implied
     responses: dict = field(default_factory=dict)  # other statuses with a JSON body schema
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Request headers the endpoint reads, as OpenAPI header parameters (name -> description).
+    request_headers: dict[str, str] = field(default_factory=dict)
+    # Headers of the success response (name -> description).
+    response_headers: dict[str, str] = field(default_factory=dict)
+    # Other media types of the success response, chosen by `Accept` (e.g. "text/csv").
+    media_types: tuple[str, ...] = ()
+    # Honours `Idempotency-Key` (my_app/services/idempotency.py): replays, 409 and 422.
+    idempotent: bool = False
+    # Also readable without a Bearer token through `?token=` (a calendar feed link).
+    feed_token: bool = False

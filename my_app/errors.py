@@ -58,6 +58,10 @@ class Conflict(AppError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class PreconditionFailed(AppError):
+    status, title, slug = 412, "Precondition Failed", "precondition-failed"
+
+
 class UnprocessableEntity(AppError):
     status, title, slug = 422, "Unprocessable Entity", "validation-error"
 

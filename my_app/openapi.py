@@ -9,6 +9,7 @@ the app's own files.
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from typing import Any
 
@@ -42,7 +43,8 @@ ERROR_DESCRIPTIONS = {
     401: "Missing, malformed, expired or revoked token",
     403: "Not allowed for this account",
     404: "No such resource",
-    409: "Conflict with the current state",
+    409: "Conflict with the current state (or the same Idempotency-Key still in flight)",
+    412: "If-Match names a version the request no longer has",
     413: "Body too large",
     415: "Body is not application/json",
     422: "Invalid input; `errors` names each field",
@@ -102,6 +104,12 @@ LINKS = {
 }
 
 
+# Request headers with rules of their own (others are plain strings).
+HEADER_SCHEMAS = {
+    "Idempotency-Key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+
+
 def field2extras(self, field: fields.Field, ret: dict, **kwargs: Any) -> dict[str, Any]:
     """What apispec cannot see by itself: `validate.And`, blank-refusing and country fields."""
     extras: dict[str, Any] = {}
@@ -139,6 +147,10 @@ def _error_statuses(doc: EndpointDoc, path_has_params: bool) -> set[int]:
         statuses.add(422)
     if path_has_params:
         statuses.add(404)
+    if doc.idempotent:
+        statuses |= {409, 422}  # the key still in flight; the key reused with another body
+    if doc.feed_token:
+        statuses.add(401)
     if doc.auth or doc.body is not None or doc.query is not None or path_has_params:
         statuses.add(503)  # it reads stored rows, or the blacklist for a token
     statuses.add(500)
@@ -147,7 +159,7 @@ def _error_statuses(doc: EndpointDoc, path_has_params: bool) -> set[int]:
 
 def _operation(view, path_has_params: bool) -> dict[str, Any]:
     doc: EndpointDoc = view.apidoc
-    summary, _, description = (view.__doc__ or "").strip().partition("\n")
+    summary, _, description = inspect.cleandoc(view.__doc__ or "").partition("\n")
     operation: dict[str, Any] = {
         "operationId": doc.operation,
         "summary": summary.strip(),
@@ -158,8 +170,18 @@ def _operation(view, path_has_params: bool) -> dict[str, Any]:
         operation["description"] = description.strip()
     if doc.auth:
         operation["security"] = [{"bearerAuth": []}]
+    if doc.feed_token:
+        operation["security"] = [{"bearerAuth": []}, {"calendarToken": []}]
+    parameters: list[dict[str, Any]] = []
     if doc.query is not None:
-        operation["parameters"] = [{"in": "query", "schema": doc.query}]
+        parameters.append({"in": "query", "schema": doc.query})
+    parameters += [
+        {"in": "header", "name": name, "required": False, "description": text, "schema": schema}
+        for name, text in doc.request_headers.items()
+        for schema in [HEADER_SCHEMAS.get(name, {"type": "string"})]
+    ]
+    if parameters:
+        operation["parameters"] = parameters
     if doc.body is not None:
         operation["requestBody"] = {
             "required": True,
@@ -168,6 +190,13 @@ def _operation(view, path_has_params: bool) -> dict[str, Any]:
     success: dict[str, Any] = {"description": summary.strip() or "Success"}
     if doc.response is not None:
         success["content"] = {"application/json": {"schema": doc.response}}
+    for media_type in doc.media_types:
+        success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
+    if doc.response_headers:
+        success["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in doc.response_headers.items()
+        }
     operation["responses"][str(doc.status)] = success
     for status, schema in doc.responses.items():
         operation["responses"][str(status)] = {
@@ -219,7 +248,9 @@ def _require_response_fields(document: dict[str, Any]) -> None:
     for name in outbound - inbound - {"Problem", "ValidationProblem"}:
         properties = schemas[name].get("properties", {})
         schemas[name]["required"] = sorted(
-            key for key, prop in properties.items() if not prop.get("writeOnly")
+            key
+            for key, prop in properties.items()
+            if not prop.get("writeOnly") and not prop.get("x-optional")
         )
 
 
@@ -274,6 +305,15 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.security_scheme(
+        "calendarToken",
+        {
+            "type": "apiKey",
+            "in": "query",
+            "name": "token",
+            "description": "The secret of a resource's calendar feed link (`calendar_url`)",
+        },
     )
     marshmallow.converter.add_attribute_function(field2extras)
     spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -15,6 +16,10 @@ BOOKING_STATUSES = ("pending", "accepted", "rejected", "cancelled", "expired")
 MAX_DURATION_MINUTES = 10080
 
 
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class BookableResource(db.Model):
     """Something that can be booked: a speaker, a room, a vehicle."""
 
@@ -25,6 +30,10 @@ class BookableResource(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The secret of the calendar feed link (`calendar_url`); rotating it revokes old links.
+    calendar_token: Mapped[str | None] = mapped_column(
+        sa.String(64), unique=True, index=True, default=new_calendar_token
+    )
 
 
 sa.Index("uq_resources_name_lower", sa.func.lower(BookableResource.name), unique=True)
@@ -68,6 +77,8 @@ class BookingRequest(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every status change (the guarded UPDATE); the request's ETag.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")

@@ -32,6 +32,9 @@ ROUTES = [
     (bookings.DeleteRequest, "/delete_request/<id:booking_id>"),
     (catalog.ResourceList, "/resources"),
     (catalog.ResourceItem, "/resources/<id:resource_id>"),
+    (catalog.ResourceAvailability, "/resources/<id:resource_id>/availability"),
+    (catalog.ResourceCalendar, "/resources/<id:resource_id>/calendar.ics"),
+    (catalog.ResourceCalendarToken, "/resources/<id:resource_id>/calendar_token"),
 ]
 
 

@@ -15,10 +15,12 @@ from typing import Any
 
 import flask_restful
 from flask import Response, current_app, request
+from flask_jwt_extended import current_user
 
 from my_app import auth
 from my_app.apidoc import AUTH_KINDS, EndpointDoc
 from my_app.resources.body import read_json
+from my_app.services import idempotency
 
 
 class Api(flask_restful.Api):
@@ -84,6 +86,11 @@ def endpoint(
     responses: Mapping[int, Any] | None = None,
     tags: Iterable[str] = (),
     decorators: Iterable[Callable] = (),
+    request_headers: Mapping[str, str] | None = None,
+    response_headers: Mapping[str, str] | None = None,
+    media_types: Iterable[str] = (),
+    idempotent: bool = False,
+    feed_token: bool = False,
 ) -> Callable:
     """Declare a resource method: authenticate, load, call, dump, and document it."""
     if auth not in AUTH_KINDS:
@@ -98,6 +105,11 @@ def endpoint(
         tuple(errors),
         dict(responses or {}),
         tuple(tags),
+        dict(request_headers or {}),
+        dict(response_headers or {}),
+        tuple(media_types),
+        idempotent,
+        feed_token,
     )
     body_schema = _instance(body) if body is not None else None
     query_schema = _instance(query) if query is not None else None
@@ -106,11 +118,18 @@ def endpoint(
         @wraps(method)
         def run(self, *args, **kwargs):
             _authenticate(doc.auth)
-            if body_schema is not None:
-                args = (load_body(body_schema), *args)
-            elif query_schema is not None:
-                args = (load_query(query_schema), *args)
-            return _render(doc, method(self, *args, **kwargs))
+
+            def call(args=args):
+                if body_schema is not None:
+                    args = (load_body(body_schema), *args)
+                elif query_schema is not None:
+                    args = (load_query(query_schema), *args)
+                return _render(doc, method(self, *args, **kwargs))
+
+            key = request.headers.get(idempotency.HEADER) if doc.idempotent else None
+            if key is not None:
+                return idempotency.run(current_user.id, key, call)
+            return call()
 
         for decorator in reversed(tuple(decorators)):
             run = wraps(method)(decorator(run))

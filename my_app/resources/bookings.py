@@ -1,8 +1,12 @@
 """Booking requests: submit, read, list, decide, cancel, delete."""
 
+from functools import partial
+
+from flask import request
 from flask_jwt_extended import current_user
 
-from my_app.resources.base import Resource, endpoint
+from my_app.models import BookingRequest
+from my_app.resources.base import Reply, Resource, endpoint
 from my_app.schemas.booking import (
     BookingCreateSchema,
     BookingDecisionSchema,
@@ -14,9 +18,23 @@ from my_app.schemas.booking import (
     HistorySchema,
     MyBookingsQuerySchema,
 )
-from my_app.services import bookings
+from my_app.services import bookings, export
 
 TAGS = ("bookings",)
+ETAG = {"ETag": "The request's version; send it back as `If-Match` to decide only on what you saw"}
+IF_MATCH = {
+    "If-Match": "An `ETag` from `GET /request/{booking_id}`: act only if the request is "
+    "unchanged since (412 otherwise)"
+}
+IDEMPOTENCY = {
+    "Idempotency-Key": "1-255 printable characters, unique per intended submission: a retry "
+    "with the same key and body gets the first answer again and books nothing"
+}
+REPLAYED = {"Idempotent-Replayed": "`true` when this is the stored answer to an earlier request"}
+
+
+def _with_etag(booking: BookingRequest) -> Reply:
+    return Reply(booking, headers={"ETag": bookings.etag(booking)})
 
 
 class SubmitRequest(Resource):
@@ -26,8 +44,11 @@ class SubmitRequest(Resource):
         body=BookingCreateSchema,
         response=BookingSchema,
         status=201,
-        errors=(404,),
+        errors=(404, 409),
         tags=TAGS,
+        idempotent=True,
+        request_headers=IDEMPOTENCY,
+        response_headers=REPLAYED,
     )
     def post(self, data):
         """Ask for a booking; the requester is the token's user."""
@@ -41,9 +62,17 @@ class ListRequests(Resource):
         query=BookingsQuerySchema,
         response=BookingListSchema,
         tags=TAGS,
+        media_types=(export.CSV_MIMETYPE,),
     )
     def get(self, filters):
-        """Every booking request, filtered, by event time then id (admin)."""
+        """Every booking request, filtered, by event time then id (admin).
+
+        With `Accept: text/csv`: every matching request (all pages, from `cursor` on),
+        streamed as CSV with a header row and nested fields flattened (`address.country`).
+        """
+        if export.wants_csv():
+            fetch = partial(bookings.list_all, current_user)
+            return export.bookings_csv(fetch, filters, "bookings.csv")
         return bookings.list_all(current_user, **filters)
 
 
@@ -54,17 +83,31 @@ class MyRequests(Resource):
         query=MyBookingsQuerySchema,
         response=BookingListSchema,
         tags=TAGS,
+        media_types=(export.CSV_MIMETYPE,),
     )
     def get(self, filters):
-        """The caller's own booking requests, by event time then id."""
+        """The caller's own booking requests, by event time then id.
+
+        With `Accept: text/csv`: all of them (from `cursor` on), streamed as CSV.
+        """
+        if export.wants_csv():
+            fetch = partial(bookings.list_own, current_user)
+            return export.bookings_csv(fetch, filters, "my_bookings.csv")
         return bookings.list_own(current_user, **filters)
 
 
 class RequestItem(Resource):
-    @endpoint("get_request", auth="access", response=BookingSchema, errors=(403, 404), tags=TAGS)
+    @endpoint(
+        "get_request",
+        auth="access",
+        response=BookingSchema,
+        errors=(403, 404),
+        tags=TAGS,
+        response_headers=ETAG,
+    )
     def get(self, booking_id: int):
-        """One booking request (its owner or an admin)."""
-        return bookings.visible_booking(current_user, booking_id)
+        """One booking request (its owner or an admin), with its `ETag`."""
+        return _with_etag(bookings.visible_booking(current_user, booking_id))
 
 
 class RequestHistory(Resource):
@@ -82,12 +125,15 @@ class AcceptRequest(Resource):
         auth="admin",
         body=BookingIdSchema,
         response=BookingSchema,
-        errors=(404, 409),
+        errors=(404, 409, 412),
         tags=TAGS,
+        request_headers=IF_MATCH,
+        response_headers=ETAG,
     )
     def post(self, data):
         """Accept a pending request that overlaps no accepted one (admin)."""
-        return bookings.accept(current_user, data["id"])
+        if_match = request.headers.get("If-Match")
+        return _with_etag(bookings.accept(current_user, data["id"], if_match=if_match))
 
 
 class RejectRequest(Resource):
@@ -96,12 +142,15 @@ class RejectRequest(Resource):
         auth="admin",
         body=BookingDecisionSchema,
         response=BookingSchema,
-        errors=(404, 409),
+        errors=(404, 409, 412),
         tags=TAGS,
+        request_headers=IF_MATCH,
+        response_headers=ETAG,
     )
     def post(self, data):
         """Reject a pending request, optionally saying why (admin)."""
-        return bookings.reject(current_user, data["id"], data["reason"])
+        if_match = request.headers.get("If-Match")
+        return _with_etag(bookings.reject(current_user, data["id"], data["reason"], if_match))
 
 
 class CancelRequest(Resource):
@@ -110,12 +159,15 @@ class CancelRequest(Resource):
         auth="access",
         body=BookingDecisionSchema,
         response=BookingSchema,
-        errors=(403, 404, 409),
+        errors=(403, 404, 409, 412),
         tags=TAGS,
+        request_headers=IF_MATCH,
+        response_headers=ETAG,
     )
     def post(self, data):
         """Cancel a pending or accepted request (its owner or an admin)."""
-        return bookings.cancel(current_user, data["id"], data["reason"])
+        if_match = request.headers.get("If-Match")
+        return _with_etag(bookings.cancel(current_user, data["id"], data["reason"], if_match))
 
 
 class DeleteRequest(Resource):

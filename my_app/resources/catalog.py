@@ -1,15 +1,19 @@
 """Bookable resources: rooms, speakers, vehicles."""
 
+from flask import Response, request
 from flask_jwt_extended import current_user
 
+from my_app import auth
 from my_app.resources.base import Resource, endpoint
 from my_app.schemas.booking import (
+    AvailabilityQuerySchema,
+    AvailabilitySchema,
     ResourceCreateSchema,
     ResourceListSchema,
     ResourceSchema,
     ResourceUpdateSchema,
 )
-from my_app.services import catalog
+from my_app.services import calendar, catalog
 
 TAGS = ("resources",)
 
@@ -18,7 +22,7 @@ class ResourceList(Resource):
     @endpoint("list_resources", auth="access", response=ResourceListSchema, tags=TAGS)
     def get(self):
         """Every bookable resource."""
-        return {"resources": catalog.list_resources()}
+        return {"resources": catalog.list_resources(current_user)}
 
     @endpoint(
         "create_resource",
@@ -46,3 +50,60 @@ class ResourceItem(Resource):
     def patch(self, changes, resource_id: int):
         """Rename, describe, retire or reactivate a resource (admin)."""
         return catalog.update_resource(current_user, resource_id, **changes)
+
+
+class ResourceAvailability(Resource):
+    @endpoint(
+        "get_resource_availability",
+        auth="access",
+        query=AvailabilityQuerySchema,
+        response=AvailabilitySchema,
+        errors=(404,),
+        tags=TAGS,
+    )
+    def get(self, window, resource_id: int):
+        """When the resource is booked between `from` and `to` (at most 366 days apart).
+
+        The accepted bookings' intervals, merged and in order, half-open like the overlap
+        rule: times only, so any signed-in user may ask.
+        """
+        return calendar.availability(resource_id, window["from_"], window["to"])
+
+
+class ResourceCalendar(Resource):
+    @endpoint(
+        "get_resource_calendar",
+        errors=(401, 404),
+        tags=TAGS,
+        media_types=(calendar.MIMETYPE,),
+        feed_token=True,
+    )
+    def get(self, resource_id: int):
+        """The resource's accepted bookings as an iCalendar (RFC 5545) feed.
+
+        Read it with a Bearer access token, or subscribe a calendar app to the secret link
+        admins see as the resource's `calendar_url` (`?token=…`, no Bearer token needed).
+        """
+        token = request.args.get("token")
+        if token is None:
+            auth.authenticate()
+        viewer = current_user if token is None else None
+        body = calendar.feed(resource_id, viewer=viewer, token=token)
+        return Response(
+            body,
+            mimetype=calendar.MIMETYPE,
+            headers={"Content-Disposition": f'inline; filename="resource-{resource_id}.ics"'},
+        )
+
+
+class ResourceCalendarToken(Resource):
+    @endpoint(
+        "rotate_calendar_token",
+        auth="admin",
+        response=ResourceSchema,
+        errors=(404,),
+        tags=TAGS,
+    )
+    def post(self, resource_id: int):
+        """Give the resource's calendar feed a new secret link (admin); the old one dies."""
+        return catalog.rotate_calendar_token(current_user, resource_id)

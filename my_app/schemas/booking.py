@@ -16,6 +16,7 @@ from my_app.schemas.base import (
     NonBlank,
     PageQuerySchema,
     QueryInteger,
+    QuerySchema,
     Text,
     Trimmed,
     UTCDateTime,
@@ -144,6 +145,15 @@ class ResourceSchema(Schema):
     name = fields.String()
     description = fields.String()
     active = fields.Boolean()
+    calendar_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Admins only: the secret link of the resource's calendar feed, "
+            "for calendar apps to subscribe to without a token; rotate it with "
+            "POST /resources/{resource_id}/calendar_token.",
+            "x-optional": True,
+        },
+    )
 
 
 class ResourceListSchema(Schema):
@@ -164,3 +174,35 @@ class ResourceUpdateSchema(BodySchema):
     def _not_empty(self, data, **kwargs):
         if not data:
             raise ValidationError("Give at least one of 'name', 'description' or 'active'.")
+
+
+MAX_AVAILABILITY_WINDOW = timedelta(days=366)
+
+
+class AvailabilityQuerySchema(QuerySchema):
+    from_ = UTCDateTime(data_key="from", required=True)
+    to = UTCDateTime(required=True)
+
+    @validates_schema
+    def _window(self, data, **kwargs):
+        if "from_" not in data or "to" not in data:
+            return
+        if data["to"] <= data["from_"]:
+            raise ValidationError("'to' must be after 'from'.", "to")
+        if data["to"] - data["from_"] > MAX_AVAILABILITY_WINDOW:
+            raise ValidationError("'from' and 'to' may be at most 366 days apart.", "to")
+
+
+class IntervalSchema(Schema):
+    start = UTCDateTime()
+    end = UTCDateTime()
+
+
+class AvailabilitySchema(Schema):
+    resource_id = fields.Integer()
+    from_ = UTCDateTime(data_key="from")
+    to = UTCDateTime()
+    busy = fields.List(
+        fields.Nested(IntervalSchema),
+        metadata={"description": "Accepted bookings, merged and in order; half-open [start, end)"},
+    )

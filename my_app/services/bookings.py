@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from my_app import metrics
-from my_app.errors import Conflict, NotFound
+from my_app.errors import Conflict, NotFound, PreconditionFailed
 from my_app.extensions import db
 from my_app.models import BookingHistory, BookingRequest, User
 from my_app.models.types import utcnow
@@ -170,21 +170,36 @@ def _overlap_conflict(ids: Iterable[int]) -> Conflict:
 
 
 def _guarded_update(
-    ids: list[int], from_status: str, to_status: str, actor: User | None, reason: str | None
+    ids: list[int],
+    from_status: str,
+    to_status: str,
+    actor: User | None,
+    reason: str | None,
+    version: int | None = None,
 ) -> list[int]:
     """Move those of `ids` still in `from_status`, with a history row each; no commit.
 
     Returns the ids moved: a row another transaction moved first is left alone.
+    With `version`, only a row still at that version moves (If-Match); every
+    move bumps the version, which is the request's ETag.
     """
     if not can_move(from_status, to_status):
         raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
     now = utcnow()
     actor_id = actor.id if actor else None
+    query = sa.update(BookingRequest).where(
+        BookingRequest.id.in_(ids), BookingRequest.status == from_status
+    )
+    if version is not None:
+        query = query.where(BookingRequest.version == version)
     moved = db.session.scalars(
-        sa.update(BookingRequest)
-        .where(BookingRequest.id.in_(ids), BookingRequest.status == from_status)
-        .values(
-            status=to_status, decided_by_id=actor_id, decided_at=now, reason=reason, updated_at=now
+        query.values(
+            status=to_status,
+            decided_by_id=actor_id,
+            decided_at=now,
+            reason=reason,
+            updated_at=now,
+            version=BookingRequest.version + 1,
         )
         .returning(BookingRequest.id)
         .execution_options(synchronize_session=False)
@@ -202,26 +217,64 @@ def _guarded_update(
     return list(moved)
 
 
-def _move(booking: BookingRequest, to_status: str, actor: User | None, reason: str | None) -> None:
-    """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit."""
-    if not _guarded_update([booking.id], booking.status, to_status, actor, reason):
-        current = db.session.scalar(
-            sa.select(BookingRequest.status).where(BookingRequest.id == booking.id)
-        )
-        raise Conflict(f"The request is already {current}; it cannot become {to_status}.")
+def _move(
+    booking: BookingRequest,
+    to_status: str,
+    actor: User | None,
+    reason: str | None,
+    if_match: str | None = None,
+) -> None:
+    """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit.
+
+    With `if_match` (the client's `If-Match`), only if it is still the version
+    the client saw: checked in the same guarded UPDATE, so nothing slips between.
+    """
+    check_precondition(booking, if_match)
+    version = booking.version if if_match is not None else None
+    if not _guarded_update([booking.id], booking.status, to_status, actor, reason, version):
+        current = db.session.execute(
+            sa.select(BookingRequest.status, BookingRequest.version).where(
+                BookingRequest.id == booking.id
+            )
+        ).one()
+        if version is not None and current.version != version:
+            raise _stale()
+        raise Conflict(f"The request is already {current.status}; it cannot become {to_status}.")
 
 
-def accept(actor: User, booking_id: int) -> BookingRequest:
+def etag(booking: BookingRequest) -> str:
+    """The request's entity tag: its version, and its creation time against reused ids."""
+    created = int(booking.created_at.timestamp() * 1_000_000)
+    return f'"{booking.version}.{created:x}"'
+
+
+def check_precondition(booking: BookingRequest, if_match: str | None) -> None:
+    """412 unless `if_match` is absent, `*`, or lists the request's current ETag (strongly)."""
+    if if_match is None:
+        return
+    tags = {tag.strip() for tag in if_match.split(",")}
+    if "*" not in tags and etag(booking) not in tags:
+        raise _stale()
+
+
+def _stale() -> PreconditionFailed:
+    return PreconditionFailed(
+        "The request has changed since you read it (If-Match); read it again and retry."
+    )
+
+
+def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
     require_admin(actor)
     booking = get_booking(booking_id)
     catalog.lock_for_accepting(booking.resource_id)
-    # The checks below read committed state afresh; the guarded update judges the status.
+    db.session.refresh(booking)  # as it is now that this accept has its turn
+    check_precondition(booking, if_match)
     if booking.status == "pending" and booking.event_time <= utcnow():
         raise Conflict("The event has already started; the request can no longer be accepted.")
     if booking.status == "pending" and (conflicts := overlapping_ids(booking)):
         raise _overlap_conflict(conflicts)
     try:
-        _move(booking, "accepted", actor, None)
+        _move(booking, "accepted", actor, None, if_match)
         db.session.commit()
     except IntegrityError:
         # An overlapping acceptance got past the pre-check (a writer not taking turns).
@@ -231,18 +284,22 @@ def accept(actor: User, booking_id: int) -> BookingRequest:
     return booking
 
 
-def reject(actor: User, booking_id: int, reason: str | None = None) -> BookingRequest:
+def reject(
+    actor: User, booking_id: int, reason: str | None = None, if_match: str | None = None
+) -> BookingRequest:
     require_admin(actor)
     booking = get_booking(booking_id)
-    _move(booking, "rejected", actor, reason)
+    _move(booking, "rejected", actor, reason, if_match)
     db.session.commit()
     _tell_requester(booking, actor)
     return booking
 
 
-def cancel(actor: User, booking_id: int, reason: str | None = None) -> BookingRequest:
+def cancel(
+    actor: User, booking_id: int, reason: str | None = None, if_match: str | None = None
+) -> BookingRequest:
     booking = visible_booking(actor, booking_id)
-    _move(booking, "cancelled", actor, reason)
+    _move(booking, "cancelled", actor, reason, if_match)
     db.session.commit()
     _tell_requester(booking, actor)
     return booking

@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from my_app.errors import Conflict, NotFound
 from my_app.extensions import db
 from my_app.models import BookableResource, User
+from my_app.models.booking import new_calendar_token
 from my_app.services.permissions import require_admin
 
 
-def list_resources() -> list[BookableResource]:
-    return list(db.session.scalars(sa.select(BookableResource).order_by(BookableResource.id)))
+def list_resources(actor: User) -> list[BookableResource | dict[str, Any]]:
+    resources = db.session.scalars(sa.select(BookableResource).order_by(BookableResource.id))
+    return [as_seen_by(actor, resource) for resource in resources]
+
+
+def calendar_url(resource: BookableResource) -> str | None:
+    """The secret feed link calendar apps subscribe to (None if the feed has no token)."""
+    if not resource.calendar_token:
+        return None
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return f"{base}/resources/{resource.id}/calendar.ics?token={resource.calendar_token}"
+
+
+def as_seen_by(actor: User, resource: BookableResource) -> BookableResource | dict[str, Any]:
+    """The resource as `actor` may see it: admins also get its `calendar_url`."""
+    if not actor.is_admin:
+        return resource
+    fields = ("id", "name", "description", "active")
+    return {name: getattr(resource, name) for name in fields} | {
+        "calendar_url": calendar_url(resource)
+    }
 
 
 def get_resource(resource_id: int, bookable: bool = False) -> BookableResource:
@@ -61,7 +84,7 @@ def create_resource(actor: User, name: str, description: str = "") -> BookableRe
     resource = BookableResource(name=name, description=description, active=True)
     db.session.add(resource)
     _commit(name)
-    return resource
+    return as_seen_by(actor, resource)
 
 
 def update_resource(actor: User, resource_id: int, **changes) -> BookableResource:
@@ -72,4 +95,13 @@ def update_resource(actor: User, resource_id: int, **changes) -> BookableResourc
     for field, value in changes.items():
         setattr(resource, field, value)
     _commit(resource.name)
-    return resource
+    return as_seen_by(actor, resource)
+
+
+def rotate_calendar_token(actor: User, resource_id: int) -> dict[str, Any]:
+    """Give the resource's feed a new secret link; the old one stops working at once."""
+    require_admin(actor)
+    resource = get_resource(resource_id)
+    resource.calendar_token = new_calendar_token()
+    db.session.commit()
+    return as_seen_by(actor, resource)

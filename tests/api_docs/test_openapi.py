@@ -100,7 +100,7 @@ def test_error_statuses_are_listed_one_by_one_not_defaulted(client):
             if method.upper() in METHODS:
                 assert "default" not in operation["responses"], (path, method)
     submit = paths["/submit_request"]["post"]["responses"]
-    assert {"201", "400", "401", "404", "413", "415", "422", "500", "503"} == set(submit)
+    assert {"201", "400", "401", "404", "409", "413", "415", "422", "500", "503"} == set(submit)
     assert set(paths["/health"]["get"]["responses"]) == {"200", "500"}
     assert set(paths["/ping"]["get"]["responses"]) == {"200", "500", "503"}
 
