@@ -117,7 +117,11 @@ def endpoint(
     def decorate(method: Callable) -> Callable:
         @wraps(method)
         def run(self, *args, **kwargs):
-            _authenticate(doc.auth)
+            feed_token = request.args.get(FEED_TOKEN) if doc.feed_token else None
+            if feed_token is None:
+                _authenticate(doc.auth)
+            else:  # a calendar app's secret link stands in for the Bearer token
+                kwargs["feed_token"] = feed_token
 
             def call(args=args):
                 if body_schema is not None:
@@ -137,6 +141,9 @@ def endpoint(
         return run
 
     return decorate
+
+
+FEED_TOKEN = "token"  # the query parameter of a resource's secret calendar feed link
 
 
 def _authenticate(kind: str | None) -> None:

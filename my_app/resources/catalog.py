@@ -1,9 +1,8 @@
 """Bookable resources: rooms, speakers, vehicles."""
 
-from flask import Response, request
+from flask import Response
 from flask_jwt_extended import current_user
 
-from my_app import auth
 from my_app.resources.base import Resource, endpoint
 from my_app.schemas.booking import (
     AvailabilityQuerySchema,
@@ -73,22 +72,20 @@ class ResourceAvailability(Resource):
 class ResourceCalendar(Resource):
     @endpoint(
         "get_resource_calendar",
-        errors=(401, 404),
+        auth="access",
+        errors=(404,),
         tags=TAGS,
         media_types=(calendar.MIMETYPE,),
         feed_token=True,
     )
-    def get(self, resource_id: int):
+    def get(self, resource_id: int, feed_token: str | None = None):
         """The resource's accepted bookings as an iCalendar (RFC 5545) feed.
 
         Read it with a Bearer access token, or subscribe a calendar app to the secret link
         admins see as the resource's `calendar_url` (`?token=…`, no Bearer token needed).
         """
-        token = request.args.get("token")
-        if token is None:
-            auth.authenticate()
-        viewer = current_user if token is None else None
-        body = calendar.feed(resource_id, viewer=viewer, token=token)
+        viewer = current_user if feed_token is None else None
+        body = calendar.feed(resource_id, viewer=viewer, token=feed_token)
         return Response(
             body,
             mimetype=calendar.MIMETYPE,

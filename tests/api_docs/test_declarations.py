@@ -38,7 +38,7 @@ def test_the_document_and_the_endpoint_agree(api, document, path, method, doc):
 
     anonymous = call(_url(path), data="x", content_type="text/plain")
     if doc.auth:
-        assert operation["security"] == [{"bearerAuth": []}]
+        assert {"bearerAuth": []} in operation["security"]
         assert anonymous.status_code == 401
         assert "401" in operation["responses"]
     else:

@@ -1,6 +1,6 @@
 """Concurrent edits: `ETag` on GET /request/<id>, `If-Match` on accept, reject and cancel."""
 
-from tests.bookings.test_concurrency import _race
+from tests.support.concurrency import at_once
 
 
 def _read(api, account, booking_id):
@@ -91,6 +91,6 @@ def test_two_admins_deciding_on_the_same_version_at_once_one_wins_one_gets_412(a
             f"/{action}_request", json={"id": booking["id"]}, headers=headers
         )
 
-    responses = _race(app, [decide(admin, "accept"), decide(other, "reject")])
+    responses = at_once(app, [decide(admin, "accept"), decide(other, "reject")])
     assert sorted(r.status_code for r in responses) == [200, 412], [r.json for r in responses]
     assert _history_length(api, admin, booking["id"]) == 2

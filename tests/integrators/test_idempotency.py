@@ -10,8 +10,8 @@ from my_app.extensions import db
 from my_app.models import IdempotencyKey
 from my_app.models.types import utcnow
 from my_app.services import bookings, idempotency
-from tests.bookings.test_concurrency import _race
 from tests.support.api import booking_body
+from tests.support.concurrency import at_once
 
 
 def _submit(client, account, key, **overrides):
@@ -132,7 +132,7 @@ def test_ten_identical_submits_at_once_book_exactly_once(app, api):
     def submit(client):
         return _submit(client, requester, "burst-1", **body)
 
-    responses = _race(app, [submit] * 10)
+    responses = at_once(app, [submit] * 10)
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {201, 409}, [r.json for r in responses]
     created = [r.json for r in responses if r.status_code == 201]
