@@ -34,6 +34,7 @@ setup(
         "Flask-Limiter==4.1.1",
         "Flask-Cors==6.0.5",
         "uWSGI==2.0.31",
+        "orjson==3.13.0",
     ],
     extras_require={
         "dev": [
