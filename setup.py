@@ -37,6 +37,7 @@ setup(
         "prometheus-client==0.26.0",
         "python-json-logger==4.2.0",
         "icalendar==7.3.0",
+        "orjson==3.13.0",
     ],
     extras_require={
         "dev": [

@@ -18,6 +18,9 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
     app.config.from_object(config or load_config())
     app.config.update(overrides or {})
     app.json.sort_keys = False
+    from my_app import jsonprovider  # orjson for every JSON response (my_app/jsonprovider.py)
+
+    jsonprovider.init_app(app)
     INSTANCE_DIR.mkdir(exist_ok=True)
 
     log.init_app(app)

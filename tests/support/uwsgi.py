@@ -30,9 +30,12 @@ class UWSGIServer:
         processes: int = 4,
         uwsgi_socket: bool = False,
         ini: Path | None = None,
+        http_router: bool = False,
     ):
         """With `ini` (e.g. the shipped deploy/uwsgi.ini), that file sets everything but the
-        listeners and the stats server, which come from the environment and arguments."""
+        listeners and the stats server, which come from the environment and arguments.
+        `http_router` (with `ini`) listens the way `make serve` does: UWSGI_HTTP, the ini's
+        keep-alive HTTP router, instead of a plain `--http-socket`."""
         self.port = free_port()
         self.socket_port = free_port() if uwsgi_socket else None
         self.stats_port = free_port()
@@ -46,6 +49,9 @@ class UWSGIServer:
             "--stats", f"127.0.0.1:{self.stats_port}",
             "--add-header", "Connection: close",  # http-socket does not keep connections alive
         ]  # fmt: skip
+        if ini and http_router:
+            self.environ["UWSGI_HTTP"] = f"127.0.0.1:{self.port}"
+            listeners = ["--stats", f"127.0.0.1:{self.stats_port}"]
         if ini:
             self.environ["UWSGI_PROCESSES"] = str(processes)
             if self.socket_port:
