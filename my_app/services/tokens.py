@@ -243,7 +243,9 @@ def end_session_by_id(actor: Account, session_id: int) -> None:
     )
     if row is None:
         raise NotFound(f"You have no session {session_id}.")
-    end_session({"sid": row.sid})
+    sid = row.sid
+    db.session.commit()  # the store writes on its own connection: hold no read lock (SQLite)
+    end_session({"sid": sid})
 
 
 def forget_expired_sessions() -> int:
