@@ -12,7 +12,8 @@ CELLS = [
 
 This notebook walks through every endpoint of a running my_app server, the way a REST client
 would use it: health checks, registration and e-mail confirmation, login and tokens, booking
-requests, an admin's decisions, paging, history, logging out and deleting an account.
+requests, an admin's decisions, paging, history, sessions, changing and resetting a password,
+logging out and deleting an account.
 
 It talks to the server at `MY_APP_BASE_URL` (default `http://127.0.0.1:5000`). Confirmation
 links are read from the mail the server sent: set `MY_APP_MAILDIR` to a Maildir that receives
@@ -213,6 +214,82 @@ Every change of a request, submission included, oldest first.""",
         "code",
         """for entry in requests.get(f"{BASE}/request/{bookings[0]['id']}/history", headers=bearer(access)).json()["history"]:
     print(entry["at"], entry["from_status"], "->", entry["to_status"], "by", entry["by"]["username"])""",
+    ),
+    (
+        "md",
+        """## Sessions you can see
+
+Every login is a session: `GET /sessions` lists the caller's, newest first, with when it
+started, when it was last refreshed, the client address and user agent; `current` marks the
+one asking. A lost laptop's session is ended from another device with `DELETE /sessions/<id>`:
+its tokens stop working at once, everywhere. Another user's session id is simply `404`.""",
+    ),
+    (
+        "code",
+        """laptop = requests.post(f"{BASE}/login", json={"username": alice["username"], "password": alice["password"]}, headers={"User-Agent": "Laptop/1.0"}).json()
+sessions = show(requests.get(f"{BASE}/sessions", headers=bearer(access))).json()["sessions"]
+lost = next(s for s in sessions if s["user_agent"] == "Laptop/1.0")
+show(requests.delete(f"{BASE}/sessions/{lost['id']}", headers=bearer(access)))
+show(requests.get(f"{BASE}/me", headers=bearer(laptop["access_token"])))  # the laptop is signed out
+print([(s["id"], s["current"]) for s in requests.get(f"{BASE}/sessions", headers=bearer(access)).json()["sessions"]])""",
+    ),
+    (
+        "md",
+        """## Change the password
+
+`POST /change_password` needs the current password (a wrong one is a `422` on
+`current_password`, and wrong guesses are throttled like failed logins). The new one must be
+8 to 128 characters and neither one of the 10,000 most common passwords nor the username or
+e-mail address; the `422` says why. Every other session ends; this one gets a new pair.""",
+    ),
+    (
+        "code",
+        """other = requests.post(f"{BASE}/login", json={"username": alice["username"], "password": alice["password"]}).json()
+show(requests.post(f"{BASE}/change_password", json={"current_password": "not it", "new_password": "a new passphrase"}, headers=bearer(access)))
+show(requests.post(f"{BASE}/change_password", json={"current_password": alice["password"], "new_password": "password1"}, headers=bearer(access)))
+pair = show(requests.post(f"{BASE}/change_password", json={"current_password": alice["password"], "new_password": "a new passphrase"}, headers=bearer(access)), keys=["token_type", "expires_in"]).json()
+alice["password"], access = "a new passphrase", pair["access_token"]
+show(requests.get(f"{BASE}/me", headers=bearer(other["access_token"])))  # the other session ended
+print(requests.get(f"{BASE}/me", headers=bearer(access)).json()["username"], "carries on")""",
+    ),
+    (
+        "md",
+        """## Forgotten password
+
+`POST /forgot_password` answers `202` whether or not the address has an account (and takes
+as long either way: the mail leaves after the answer). The mail links to `PASSWORD_RESET_URL`
+with a `token`; `POST /reset_password` with that token and a new password ends every session.
+The link works once, and only for `RESET_TOKEN_MINUTES`.""",
+    ),
+    (
+        "code",
+        """import time
+from urllib.parse import parse_qs
+
+show(requests.post(f"{BASE}/forgot_password", json={"email": "nobody@example.com"}))
+show(requests.post(f"{BASE}/forgot_password", json={"email": alice["email"]}))
+
+
+def reset_link(address, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in mailbox.Maildir(MAILDIR):
+            if message["To"] == address and message["Subject"] == "Reset your password":
+                body = message.get_payload(decode=True).decode()
+                return next(line.strip() for line in body.splitlines() if "token=" in line)
+        time.sleep(0.2)
+    raise LookupError(f"no reset mail to {address} yet")
+
+
+link = reset_link(alice["email"]) if MAILDIR else input("reset link: ")
+token = parse_qs(urlsplit(link).query)["token"][0]
+print(link.split("?")[0], "?token=…")
+show(requests.post(f"{BASE}/reset_password", json={"token": token, "password": alice["username"]}))
+show(requests.post(f"{BASE}/reset_password", json={"token": token, "password": "a forgotten passphrase, renewed"}))
+show(requests.get(f"{BASE}/me", headers=bearer(access)))  # every session ended
+show(requests.post(f"{BASE}/reset_password", json={"token": token, "password": "yet another passphrase"}))  # used
+alice["password"] = "a forgotten passphrase, renewed"
+access = requests.post(f"{BASE}/login", json={"username": alice["username"], "password": alice["password"]}).json()["access_token"]""",
     ),
     (
         "md",
