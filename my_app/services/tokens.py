@@ -144,9 +144,9 @@ def rotate(claims: Claims, account: Account) -> dict[str, Any]:
     now = time.time()
     if store.add(_jti_key(claims), _token_expiry(claims), value=json.dumps({"spent_at": now})):
         pair = issue_pair(account, sid=claims["sid"])
-        _touch_session(claims["sid"])
         grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
         store.add(_successor_key(claims), datetime.now(UTC) + grace, pair["refresh_token"])
+        _touch_session(claims["sid"])  # after the successor: a racing twin need not wait on it
         return pair
     successor = _successor_within_grace(store, claims)
     if successor is None:
