@@ -50,7 +50,11 @@ def _token_subject() -> str:
 
 
 def login_failure_key() -> str:
-    return f"{get_remote_address()}|login|{_login_name()}"
+    """The client address and the account named, by its username or its e-mail alike."""
+    name = _login_name()
+    user = accounts.find_user(name) if name else None
+    account = f"id:{user.id}" if user is not None else f"name:{name}"
+    return f"{get_remote_address()}|login|{account}"
 
 
 def password_check_key() -> str:

@@ -62,11 +62,19 @@ def test_wrong_guesses_against_one_account_are_throttled_from_that_address(limit
     statuses = [_login(limited_api, victim, "wrong guess").status_code for _ in range(3)]
     assert statuses == [401, 401, 401]
     _assert_429(_login(limited_api, victim, "wrong guess"))
-    # The same account by another spelling of its name is the same account.
+    # The same account by another spelling of its name, or by its e-mail, is the same account.
     _assert_429(_login(limited_api, f"  {victim.upper()} ", "wrong guess"))
+    _assert_429(_login(limited_api, f"{victim}@EXAMPLE.com", "wrong guess"))
     # From this address even the right password waits; the owner at home is not locked out.
     _assert_429(_login(limited_api, victim, "correct horse battery"))
     assert _login(limited_api, victim, "correct horse battery", HOME).status_code == 200
+
+
+def test_guesses_by_username_and_by_e_mail_count_together(limited_api):
+    (victim,) = _users(limited_api, 1)
+    logins = [victim, f"{victim}@example.com", victim]
+    assert [_login(limited_api, name, "wrong guess").status_code for name in logins] == [401] * 3
+    _assert_429(_login(limited_api, f"{victim}@example.com", "wrong guess"))
 
 
 def test_an_office_behind_one_address_signs_in_at_once(limited_api):
