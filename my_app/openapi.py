@@ -125,14 +125,26 @@ def field2extras(self, field: fields.Field, ret: dict, **kwargs: Any) -> dict[st
     return extras
 
 
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 0},
+        "required": True,
+    }
+}
+
+
 def _problem_response(status: int) -> dict[str, Any]:
     schema = "ValidationProblem" if status == 422 else "Problem"
-    return {
+    response = {
         "description": ERROR_DESCRIPTIONS.get(status, "Error"),
         "content": {
             "application/problem+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
         },
     }
+    if status == 429:
+        response["headers"] = RETRY_AFTER
+    return response
 
 
 def _error_statuses(doc: EndpointDoc, path_has_params: bool) -> set[int]:

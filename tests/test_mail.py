@@ -13,7 +13,7 @@ pytestmark = pytest.mark.parametrize("stack", [("sqlite", "database")])
 
 def test_console_backend_prints_the_confirmation_link(make_app, capsys):
     app = make_app(MAIL_BACKEND="console")
-    body = {"username": "alice", "email": "alice@example.com", "password": "password123"}
+    body = {"username": "alice", "email": "alice@example.com", "password": "correct horse battery"}
     assert app.test_client().post("/register", json=body).status_code == 201
     printed = capsys.readouterr().out
     assert "alice@example.com" in printed
@@ -44,7 +44,7 @@ def test_ses_backend_sends_through_aws(make_app):
         EmailAddress="no-reply@localhost"
     )
     app = make_app(MAIL_BACKEND="ses", AWS_REGION="us-east-1")
-    body = {"username": "dave", "email": "dave@example.com", "password": "password123"}
+    body = {"username": "dave", "email": "dave@example.com", "password": "correct horse battery"}
     assert app.test_client().post("/register", json=body).status_code == 201
     sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     assert len(sent) == 1

@@ -11,7 +11,11 @@ WORKERS = 4
 
 def test_logout_is_honoured_by_every_uwsgi_worker(app, mailbox):
     with UWSGIServer(environ_for(app), processes=WORKERS) as server:
-        user = {"username": "alice", "email": "alice@example.com", "password": "password123"}
+        user = {
+            "username": "alice",
+            "email": "alice@example.com",
+            "password": "correct horse battery",
+        }
         assert requests.post(f"{server.url}/register", json=user).status_code == 201
         confirm = urlsplit(mailbox.confirmation_link("alice@example.com")).path
         assert requests.get(f"{server.url}{confirm}").status_code == 200

@@ -1,7 +1,7 @@
 """booking API for integrators: idempotency keys, request versions, calendar feed tokens
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-24
 
 - `idempotency_keys`: one row per (user, Idempotency-Key), claimed by an
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 
 from my_app.models.booking import BookableResource, BookingHistory, BookingRequest
 from my_app.models.idempotency import IdempotencyKey
+from my_app.models.session import LoginSession
 from my_app.models.token import BlacklistEntry
 from my_app.models.user import User
 
@@ -11,5 +12,6 @@ __all__ = [
     "BookingHistory",
     "BookingRequest",
     "IdempotencyKey",
+    "LoginSession",
     "User",
 ]

@@ -1,15 +1,22 @@
 """Registration, confirmation, login and sessions."""
 
-from flask import current_app
-from flask_jwt_extended import current_user, get_jwt
+from flask import current_app, g, request
+from flask_jwt_extended import current_user, decode_token, get_jwt
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_limiter.util import get_remote_address
+from jwt import PyJWTError
 
 from my_app.extensions import limiter
 from my_app.resources.base import Resource, endpoint
 from my_app.schemas.base import MessageSchema
 from my_app.schemas.user import (
+    ChangePasswordSchema,
     EmailSchema,
+    ForgotPasswordSchema,
     LoginSchema,
     RegisterSchema,
+    ResetPasswordSchema,
+    SessionListSchema,
     TokenPairSchema,
     UserSchema,
 )
@@ -22,7 +29,54 @@ def auth_rate_limit() -> str:
     return current_app.config["RATELIMIT_AUTH"]
 
 
-per_address = limiter.limit(auth_rate_limit)
+def login_failure_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_FAILURES"]
+
+
+def _login_name() -> str:
+    """The account a login names, as typed (case and surrounding spaces aside)."""
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return name.strip().lower()[:254] if isinstance(name, str) else ""
+
+
+def _token_subject() -> str:
+    """The account a bearer token names; only its signature is checked here."""
+    header = request.headers.get("Authorization", "")
+    try:
+        return str(decode_token(header.removeprefix("Bearer ").strip())["sub"])
+    except (PyJWTError, JWTExtendedException, KeyError):
+        return ""  # the endpoint itself answers 401
+
+
+def login_failure_key() -> str:
+    """The client address and the account named, by its username or its e-mail alike."""
+    name = _login_name()
+    user = accounts.find_user(name) if name else None
+    account = f"id:{user.id}" if user is not None else f"name:{name}"
+    return f"{get_remote_address()}|login|{account}"
+
+
+def password_check_key() -> str:
+    return f"{get_remote_address()}|user|{_token_subject()}"
+
+
+# Per client address: sign-up and mail-sending endpoints.
+per_address = limiter.limit(auth_rate_limit, scope="auth")
+# Only failures count, per account and client address: an office behind one
+# address logs in freely, a guesser is slowed, the owner elsewhere is unaffected.
+login_failures = limiter.limit(
+    login_failure_limit,
+    key_func=login_failure_key,
+    scope="login-failures",
+    deduct_when=lambda response: response.status_code == 401,
+)
+password_check_failures = limiter.limit(
+    login_failure_limit,
+    key_func=password_check_key,
+    scope="login-failures",
+    deduct_when=lambda response: bool(g.get("password_guess_failed")),
+)
 
 
 class Register(Resource):
@@ -77,7 +131,7 @@ class Login(Resource):
         response=TokenPairSchema,
         errors=(401, 403, 429),
         tags=SESSIONS,
-        decorators=[per_address],
+        decorators=[login_failures],
     )
     def post(self, data):
         """Exchange a username (or e-mail) and password for a token pair."""
@@ -112,3 +166,63 @@ class Me(Resource):
     def get(self):
         """The caller's account."""
         return current_user
+
+
+class ForgotPassword(Resource):
+    @endpoint(
+        "forgot_password",
+        body=ForgotPasswordSchema,
+        response=MessageSchema,
+        status=202,
+        errors=(429,),
+        tags=ACCOUNTS,
+        decorators=[per_address],
+    )
+    def post(self, data):
+        """E-mail a password-reset link (same answer whether or not the address exists)."""
+        accounts.forgot_password(**data)
+        return {"message": "If that address belongs to an account, a reset link is on its way."}
+
+
+class ResetPassword(Resource):
+    @endpoint(
+        "reset_password",
+        body=ResetPasswordSchema,
+        response=MessageSchema,
+        errors=(400,),
+        tags=ACCOUNTS,
+    )
+    def post(self, data):
+        """Choose a new password with the e-mailed link's token; every session ends."""
+        accounts.reset_password(**data)
+        return {"message": "Password changed. Every session has ended; log in again."}
+
+
+class ChangePassword(Resource):
+    @endpoint(
+        "change_password",
+        auth="access",
+        body=ChangePasswordSchema,
+        response=TokenPairSchema,
+        errors=(429,),
+        tags=ACCOUNTS,
+        decorators=[password_check_failures],
+    )
+    def post(self, data):
+        """Change the password; every other session ends, this one gets a new pair."""
+        return accounts.change_password(current_user, get_jwt(), **data)
+
+
+class SessionList(Resource):
+    @endpoint("list_sessions", auth="access", response=SessionListSchema, tags=SESSIONS)
+    def get(self):
+        """The caller's live logins, newest first; `current` marks this one."""
+        return {"sessions": tokens.list_sessions(current_user, get_jwt().get("sid"))}
+
+
+class SessionItem(Resource):
+    @endpoint("end_session", auth="access", response=MessageSchema, errors=(404,), tags=SESSIONS)
+    def delete(self, session_id: int):
+        """End one of the caller's sessions: its tokens stop working at once."""
+        tokens.end_session_by_id(current_user, session_id)
+        return {"message": f"Session {session_id} ended."}

@@ -12,12 +12,19 @@ from my_app.schemas.base import (
     UTCDateTime,
     page_of,
 )
+from my_app.services.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
 
 USERNAME = validate.And(
     validate.Length(min=3, max=80),
     validate.Regexp(r"^[A-Za-z0-9_.\-]+$", error="Use only letters, digits, '_', '.' and '-'."),
 )
-PASSWORD = validate.Length(min=8, max=128)
+PASSWORD_DOC = {
+    "minLength": MIN_LENGTH,
+    "maxLength": MAX_LENGTH,
+    "description": "Not one of the 10,000 most common passwords, nor the username or e-mail.",
+}
+# A password that is only checked, not chosen: any length a user might have typed.
+GIVEN_PASSWORD = validate.Length(min=1, max=1024)
 
 
 class UserSchema(Schema):
@@ -53,12 +60,21 @@ class EmailField(Trimmed):
 class RegisterSchema(BodySchema):
     username = Trimmed(required=True, validate=USERNAME)
     email = EmailField(required=True)
-    password = Text(required=True, validate=PASSWORD)
+    password = Text(required=True, metadata=PASSWORD_DOC)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _password_rules(self, data, **kwargs):
+        if "password" in data:
+            problems = password_problems(
+                data["password"], data.get("username", ""), data.get("email", "")
+            )
+            if problems:
+                raise ValidationError(problems, field_name="password")
 
 
 class LoginSchema(BodySchema):
     username = NonBlank(required=True, validate=validate.Length(max=254))
-    password = Text(required=True, validate=validate.Length(min=1, max=1024))
+    password = Text(required=True, validate=GIVEN_PASSWORD)
 
 
 class EmailSchema(BodySchema):
@@ -85,3 +101,30 @@ class TokenPairSchema(Schema):
     refresh_token = fields.String(required=True)
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True)
+
+
+class ForgotPasswordSchema(EmailSchema):
+    pass
+
+
+class ResetPasswordSchema(BodySchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    password = fields.String(required=True, validate=GIVEN_PASSWORD, metadata=PASSWORD_DOC)
+
+
+class ChangePasswordSchema(BodySchema):
+    current_password = fields.String(required=True, validate=GIVEN_PASSWORD)
+    new_password = fields.String(required=True, validate=GIVEN_PASSWORD, metadata=PASSWORD_DOC)
+
+
+class SessionSchema(Schema):
+    id = fields.Integer()
+    created_at = UTCDateTime()
+    last_used_at = UTCDateTime()
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+    current = fields.Boolean()
+
+
+class SessionListSchema(Schema):
+    sessions = fields.List(fields.Nested(SessionSchema))

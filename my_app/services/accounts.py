@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from typing import Any
+from urllib.parse import urlencode
+
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from my_app import metrics
-from my_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from my_app.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    UnprocessableEntity,
+)
 from my_app.extensions import db
 from my_app.models import User
 from my_app.models.types import utcnow
 from my_app.services import mail, tokens
 from my_app.services.pagination import Page, decode_cursor, page, row_id
-from my_app.services.passwords import hash_password, spend_equal_time, verify_password
+from my_app.services.passwords import (
+    hash_password,
+    require_acceptable,
+    spend_equal_time,
+    verify_password,
+)
 from my_app.services.permissions import require_admin, require_owner_or_admin
 
 CONFIRM_SALT = "my_app/email-confirmation"
+RESET_SALT = "my_app/password-reset"
 BAD_CREDENTIALS = "Unknown username or wrong password."
 
 
@@ -40,6 +58,7 @@ def _ensure_free(username: str, email: str) -> None:
 
 def _create_user(username: str, email: str, password: str, **attributes) -> User:
     """Insert a user and commit; a concurrent duplicate becomes the same 409."""
+    require_acceptable(password, username, email)
     _ensure_free(username, email)
     user = User(
         username=username, email=email.lower(), password_hash=hash_password(password), **attributes
@@ -134,10 +153,96 @@ def authenticate(login: str, password: str) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Give `user` a new password and end every session of theirs; the caller commits."""
+def set_password(user: User, password: str, keep_sid: str | None = None) -> None:
+    """Give `user` a new password and end every session of theirs; the caller commits.
+
+    Every token carries the old token version, `keep_sid`'s too: that session
+    goes on only with a pair issued after the commit.
+    """
     user.password_hash = hash_password(password)
-    tokens.revoke_all_sessions(user)
+    tokens.revoke_all_sessions(user, keep_sid=keep_sid)
+
+
+# ---------------------------------------------------------------- forgotten and changed passwords
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes with every new password hash (bcrypt salts each), so a used link is dead."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def reset_link(user: User) -> str:
+    token = _reset_serializer().dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+    base = current_app.config["PASSWORD_RESET_URL"]
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode({'token': token})}"
+
+
+def forgot_password(email: str) -> None:
+    """E-mail a reset link to the account at `email`, if there is one, after the response.
+
+    The caller's answer and its timing are the same either way: the lookup is
+    one query in both cases, and the mail leaves from another thread.
+    """
+    user = _find_by_email(email)
+    if user is None:
+        return
+    minutes = current_app.config["RESET_TOKEN_MINUTES"]
+    mail.send_mail_later(
+        user.email,
+        "Reset your password",
+        f"Hello {user.username},\n\nsomeone, hopefully you, asked to reset your password. "
+        f"Choose a new one within {minutes} minutes by opening:\n\n{reset_link(user)}\n\n"
+        "The link works once. Resetting ends every session of your account. "
+        "If you did not ask, ignore this message: your password stays as it is.\n",
+    )
+
+
+def _user_of_reset_token(token: str) -> User:
+    max_age = current_app.config["RESET_TOKEN_MINUTES"] * 60
+    try:
+        payload = _reset_serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise BadRequest("This reset link has expired; ask for a new one.") from None
+    except BadSignature:
+        raise BadRequest("This reset link is not valid.") from None
+    uid = payload.get("uid") if isinstance(payload, dict) else None
+    if not isinstance(uid, int) or isinstance(uid, bool):
+        raise BadRequest("This reset link is not valid.")
+    user = db.session.scalar(sa.select(User).where(User.id == uid).with_for_update())
+    if user is None or not hmac.compare_digest(str(payload.get("pw")), _password_fingerprint(user)):
+        raise BadRequest("This reset link has been used already, or is no longer valid.")
+    return user
+
+
+def reset_password(token: str, password: str) -> None:
+    """Set the password a reset link's owner chose; every session ends, the address is proven."""
+    user = _user_of_reset_token(token)
+    require_acceptable(password, user.username, user.email)
+    set_password(user, password)
+    if not user.confirmed:
+        user.confirmed_at = utcnow()  # the link reached the address: that confirms it
+    db.session.commit()
+
+
+def change_password(actor, claims: dict[str, Any], current_password: str, new_password: str):
+    """Check the current password, set the new one, end every other session; this one's pair."""
+    user = get_user(actor.id, lock=True)
+    if not verify_password(current_password, user.password_hash):
+        g.password_guess_failed = True  # counted by the login-failure rate limit
+        raise UnprocessableEntity(
+            {"current_password": ["The current password is wrong."]},
+            "The current password is wrong.",
+        )
+    require_acceptable(new_password, user.username, user.email, field="new_password")
+    set_password(user, new_password, keep_sid=claims["sid"])
+    db.session.commit()
+    return tokens.issue_pair(user, sid=claims["sid"])
 
 
 def get_user(user_id: int, lock: bool = False) -> User:
@@ -174,6 +279,7 @@ def delete_user(actor: User, user_id: int) -> None:
     require_owner_or_admin(actor, user_id, "delete your own account")
     user = get_user(user_id, lock=True)
     _guard_last_admin(user, "delete")
+    tokens.forget_sessions(user.id)
     db.session.delete(user)
     db.session.commit()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from email.message import EmailMessage
 
 import boto3
@@ -74,3 +75,16 @@ def send_mail(to: str, subject: str, body: str) -> bool:
         log.error("could not send mail %r: %s", subject, exc)
         return False
     return True
+
+
+def send_mail_later(to: str, subject: str, body: str) -> threading.Thread:
+    """Send one message from a thread of its own, so the request answers without waiting."""
+    app = current_app._get_current_object()
+
+    def send() -> None:
+        with app.app_context():
+            send_mail(to, subject, body)
+
+    thread = threading.Thread(target=send, name="send-mail", daemon=True)
+    thread.start()
+    return thread

@@ -24,14 +24,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 import blacklist
 from blacklist import get_blacklist
-from my_app.errors import InvalidToken
+from my_app.errors import InvalidToken, NotFound
 from my_app.extensions import db
-from my_app.models import BlacklistEntry, User
+from my_app.models import BlacklistEntry, LoginSession, User
+from my_app.models.session import USER_AGENT_LENGTH
+from my_app.models.types import utcnow
 from my_app.models.user import AccountRules
 from my_app.schemas.base import MAX_ID
 
@@ -116,7 +118,10 @@ def _pair(access_token: str, refresh_token: str) -> dict[str, Any]:
 
 
 def issue_pair(account: Account | User, sid: str | None = None) -> dict[str, Any]:
-    sid = sid or uuid.uuid4().hex
+    """A token pair of session `sid`, or of a new session (a login), which gets its row."""
+    if sid is None:
+        sid = uuid.uuid4().hex
+        _start_session(account.id, sid)
     claims = {"sid": sid, "ver": account.token_version}
     refresh_token = create_refresh_token(identity=str(account.id), additional_claims=claims)
     return _pair(_access_token(account, sid), refresh_token)
@@ -130,6 +135,7 @@ def rotate(claims: Claims, account: Account) -> dict[str, Any]:
         pair = issue_pair(account, sid=claims["sid"])
         grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
         store.add(_successor_key(claims), datetime.now(UTC) + grace, pair["refresh_token"])
+        _touch_session(claims["sid"])  # after the successor: a racing twin need not wait on it
         return pair
     successor = _successor_within_grace(store, claims)
     if successor is None:
@@ -151,17 +157,112 @@ def _successor_within_grace(store, claims: Claims) -> str | None:
     return None
 
 
+# ---------------------------------------------------------------- session rows (GET /sessions)
+
+
+def _client() -> tuple[str | None, str | None]:
+    if not has_request_context():
+        return None, None
+    address = (request.remote_addr or "")[:64] or None
+    agent = request.user_agent.string[:USER_AGENT_LENGTH] or None
+    return address, agent
+
+
+def _start_session(user_id: int, sid: str) -> None:
+    address, agent = _client()
+    now = utcnow()
+    db.session.add(
+        LoginSession(
+            sid=sid,
+            user_id=user_id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=_session_expiry(),
+            ip=address,
+            user_agent=agent,
+        )
+    )
+    db.session.commit()
+
+
+def _touch_session(sid: str) -> None:
+    """A refresh: the session was used now, and lives as long as its newest refresh token."""
+    address, _ = _client()
+    values: dict[str, Any] = {"last_used_at": utcnow(), "expires_at": _session_expiry()}
+    if address:
+        values["ip"] = address
+    db.session.execute(sa.update(LoginSession).where(LoginSession.sid == sid).values(**values))
+    db.session.commit()
+
+
+def forget_sessions(user_id: int, keep_sid: str | None = None) -> None:
+    """Delete the rows of `user_id`'s sessions (all but `keep_sid`); the caller commits."""
+    query = sa.delete(LoginSession).where(LoginSession.user_id == user_id)
+    if keep_sid is not None:
+        query = query.where(LoginSession.sid != keep_sid)
+    db.session.execute(query)
+
+
+def list_sessions(actor: Account, current_sid: str | None) -> list[dict[str, Any]]:
+    """The actor's live logins, newest first; `current` marks the one asking."""
+    query = (
+        sa.select(LoginSession)
+        .where(LoginSession.user_id == actor.id, LoginSession.expires_at > utcnow())
+        .order_by(LoginSession.created_at.desc(), LoginSession.id.desc())
+    )
+    return [
+        {
+            "id": row.id,
+            "created_at": row.created_at,
+            "last_used_at": row.last_used_at,
+            "ip": row.ip,
+            "user_agent": row.user_agent,
+            "current": row.sid == current_sid,
+        }
+        for row in db.session.scalars(query)
+    ]
+
+
+def end_session_by_id(actor: Account, session_id: int) -> None:
+    """End one of the actor's sessions, as its own logout would; another's is not found."""
+    row = db.session.scalar(
+        sa.select(LoginSession).where(
+            LoginSession.id == session_id, LoginSession.user_id == actor.id
+        )
+    )
+    if row is None:
+        raise NotFound(f"You have no session {session_id}.")
+    sid = row.sid
+    db.session.commit()  # the store writes on its own connection: hold no read lock (SQLite)
+    end_session({"sid": sid})
+
+
+def forget_expired_sessions() -> int:
+    """Delete the rows of sessions whose last refresh token has expired; how many."""
+    removed = db.session.execute(
+        sa.delete(LoginSession).where(LoginSession.expires_at <= utcnow())
+    ).rowcount
+    db.session.commit()
+    return removed
+
+
 # ---------------------------------------------------------------- revoking
 
 
 def end_session(claims: Claims) -> None:
-    """Revoke every token of the session `claims` belongs to."""
+    """Revoke every token of the session `claims` belongs to, everywhere at once."""
     get_blacklist().add(_sid_key(claims), _session_expiry())
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.sid == claims["sid"]))
+    db.session.commit()
 
 
-def revoke_all_sessions(user: User) -> None:
-    """Make every token `user` holds invalid from the next request on; the caller commits."""
+def revoke_all_sessions(user: User, keep_sid: str | None = None) -> None:
+    """Make every token `user` holds invalid from the next request on; the caller commits.
+
+    `keep_sid`'s row stays, for a session that goes on with a pair of the new version.
+    """
     user.token_version += 1
+    forget_sessions(user.id, keep_sid)
 
 
 def end_all_sessions(actor: Account) -> None:

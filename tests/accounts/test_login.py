@@ -82,8 +82,9 @@ def test_login_invalid_body_is_422(api, body):
     assert response.content_type == "application/problem+json"
 
 
-def test_login_is_rate_limited(make_app, stack):
-    app = make_app(blacklist=stack[1], RATELIMIT_ENABLED=True, RATELIMIT_AUTH="3 per minute")
+def test_failed_logins_are_throttled(make_app, stack):
+    """More in tests/accounts/test_rate_limits.py; here, that /login is limited at all."""
+    app = make_app(blacklist=stack[1], RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_FAILURES="3/minute")
     with app.app_context():
         limiter.reset()  # the limiter object outlives each test's app
     client = app.test_client()

@@ -33,7 +33,11 @@ def test_register_trims_username_but_not_password(api):
 def test_register_sends_a_confirmation_link_built_from_public_base_url(api, mailbox):
     api.client.post(
         "/register",
-        json={"username": "carol", "email": "carol@example.com", "password": "password123"},
+        json={
+            "username": "carol",
+            "email": "carol@example.com",
+            "password": "correct horse battery",
+        },
         headers={"Host": "evil.example"},
     )
     link = mailbox.confirmation_link("carol@example.com")
@@ -56,10 +60,22 @@ def test_register_duplicate_username_or_email_is_409(api, username, email):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"username": "ab", "email": "a@example.com", "password": "password123"}, "username"),
-        ({"username": "a" * 81, "email": "a@example.com", "password": "password123"}, "username"),
-        ({"username": "bad name", "email": "a@example.com", "password": "password123"}, "username"),
-        ({"username": "good", "email": "not-an-email", "password": "password123"}, "email"),
+        (
+            {"username": "ab", "email": "a@example.com", "password": "correct horse battery"},
+            "username",
+        ),
+        (
+            {"username": "a" * 81, "email": "a@example.com", "password": "correct horse battery"},
+            "username",
+        ),
+        (
+            {"username": "bad name", "email": "a@example.com", "password": "correct horse battery"},
+            "username",
+        ),
+        (
+            {"username": "good", "email": "not-an-email", "password": "correct horse battery"},
+            "email",
+        ),
         ({"username": "good", "email": "a@example.com", "password": "short"}, "password"),
         ({"username": "good", "email": "a@example.com", "password": "x" * 129}, "password"),
         ({"username": "good", "email": "a@example.com"}, "password"),
@@ -167,5 +183,5 @@ def test_resend_confirmation_invalid_body_is_422(api, body):
 
 def test_register_succeeds_even_when_the_mail_server_is_down(make_app, stack):
     app = make_app(blacklist=stack[1], MAIL_PORT=1)
-    body = {"username": "mallory", "email": "m@example.com", "password": "password123"}
+    body = {"username": "mallory", "email": "m@example.com", "password": "correct horse battery"}
     assert app.test_client().post("/register", json=body).status_code == 201

@@ -91,7 +91,11 @@ def test_two_hosts_behind_nginx_refuse_a_revoked_token_on_every_worker(
             wait_until_ready(f"{base}/nginx-health", nginx, timeout=10)
             _request_ids_reach_the_app_and_come_back(base, [host_a, host_b])
 
-            user = {"username": "alice", "email": "alice@example.com", "password": "password123"}
+            user = {
+                "username": "alice",
+                "email": "alice@example.com",
+                "password": "correct horse battery",
+            }
             assert requests.post(f"{base}/register", json=user, timeout=T).status_code == 201
             confirm = urlsplit(mailbox.confirmation_link(user["email"])).path
             assert requests.get(f"{base}{confirm}", timeout=T).status_code == 200

@@ -10,6 +10,7 @@ import mailbox
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -132,6 +133,26 @@ class Mailbox:
         messages = self.to(address)
         assert messages, f"no mail was sent to {address}"
         return messages[-1].get_content()
+
+    def wait_for(self, address: str, subject: str, count: int = 1, timeout: float = 10):
+        """The messages to `address` titled `subject`, once there are `count` (sent off-request)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = [m for m in self.to(address) if m["Subject"] == subject]
+            if len(messages) >= count:
+                return messages
+            assert time.monotonic() < deadline, (
+                f"{count} mail(s) {subject!r} to {address} never came"
+            )
+            time.sleep(0.02)
+
+    def reset_link(self, address: str, count: int = 1) -> str:
+        """The link of the `count`-th password-reset mail to `address`, waiting for it."""
+        body = self.wait_for(address, "Reset your password", count)[count - 1].get_content()
+        for line in body.splitlines():
+            if "token=" in line:
+                return line.strip()
+        raise AssertionError(f"no reset link in the mail to {address}")
 
     def confirmation_link(self, address: str) -> str:
         for line in self.last_body(address).splitlines():
