@@ -108,13 +108,13 @@ class ForgotPasswordSchema(EmailSchema):
 
 
 class ResetPasswordSchema(BodySchema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=1024))
-    password = fields.String(required=True, validate=GIVEN_PASSWORD, metadata=PASSWORD_DOC)
+    token = Text(required=True, validate=validate.Length(min=1, max=1024))
+    password = Text(required=True, validate=GIVEN_PASSWORD, metadata=PASSWORD_DOC)
 
 
 class ChangePasswordSchema(BodySchema):
-    current_password = fields.String(required=True, validate=GIVEN_PASSWORD)
-    new_password = fields.String(required=True, validate=GIVEN_PASSWORD, metadata=PASSWORD_DOC)
+    current_password = Text(required=True, validate=GIVEN_PASSWORD)
+    new_password = Text(required=True, validate=GIVEN_PASSWORD, metadata=PASSWORD_DOC)
 
 
 class SessionSchema(Schema):

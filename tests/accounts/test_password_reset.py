@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from freezegun import freeze_time
 
-from tests.conftest import PUBLIC_BASE_URL
+from tests.support.environ import PUBLIC_BASE_URL
 from tests.support.api import bearer
 
 NEW_PASSWORD = "a brand new passphrase"
