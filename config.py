@@ -116,6 +116,15 @@ class Config:
 
         self.AWS_REGION = env.get("AWS_REGION") or "us-east-1"
         self.AWS_SECRET_ID = env.get("AWS_SECRET_ID") or None
+        # Booking events (services/events.py): where `deliver-events` sends them, and how hard.
+        self.EVENTS_SNS_TOPIC_ARN = env.get("EVENTS_SNS_TOPIC_ARN") or None
+        self.WEBHOOK_URLS = [u.strip() for u in env.get("WEBHOOK_URLS", "").split(",") if u.strip()]
+        self.WEBHOOK_SECRET = env.get("WEBHOOK_SECRET") or None
+        self.WEBHOOK_TIMEOUT_SECONDS = _int(env, "WEBHOOK_TIMEOUT_SECONDS", 5)
+        self.EVENTS_RETRY_BASE_SECONDS = _int(env, "EVENTS_RETRY_BASE_SECONDS", 10)
+        self.EVENTS_RETRY_MAX_SECONDS = _int(env, "EVENTS_RETRY_MAX_SECONDS", 3600)
+        self.EVENTS_GIVE_UP_HOURS = _int(env, "EVENTS_GIVE_UP_HOURS", 24)
+        self.EVENTS_POLL_SECONDS = _int(env, "EVENTS_POLL_SECONDS", 2)
         self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
 
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
@@ -143,6 +152,12 @@ class Config:
             raise ConfigError("BCRYPT_LOG_ROUNDS must be between 4 and 31")
         if self.ACCESS_TOKEN_MINUTES < 1 or self.REFRESH_TOKEN_DAYS < 1:
             raise ConfigError("token lifetimes must be positive")
+        if self.WEBHOOK_URLS and not self.WEBHOOK_SECRET:
+            raise ConfigError("WEBHOOK_URLS needs WEBHOOK_SECRET to sign the events it receives")
+        if any(not u.startswith(("http://", "https://")) for u in self.WEBHOOK_URLS):
+            raise ConfigError("every WEBHOOK_URLS entry must be an http:// or https:// URL")
+        if self.WEBHOOK_TIMEOUT_SECONDS < 1 or self.EVENTS_POLL_SECONDS < 1:
+            raise ConfigError("WEBHOOK_TIMEOUT_SECONDS and EVENTS_POLL_SECONDS must be positive")
 
 
 class DevelopmentConfig(Config):
