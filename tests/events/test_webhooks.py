@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
+from config import ConfigError, DevelopmentConfig
 from my_app.services.events import retry_delay
 from tests.events.conftest import SECRET, attempts, outbox, send_to
 
@@ -129,3 +130,23 @@ def test_without_targets_events_are_marked_delivered(app, api, people, runner):
     api.booking(alice)
     assert "Delivered 1 event(s)" in _deliver(runner)
     assert [e["status"] for e in outbox(app)] == ["delivered"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"WEBHOOK_URLS": "https://hooks.example.com/b"},  # nothing to sign with
+        {"WEBHOOK_URLS": "hooks.example.com/b", "WEBHOOK_SECRET": "s"},
+        {"WEBHOOK_TIMEOUT_SECONDS": "0"},
+    ],
+)
+def test_unusable_event_settings_are_refused(env):
+    with pytest.raises(ConfigError):
+        DevelopmentConfig(env)
+
+
+def test_webhook_urls_are_a_comma_separated_list():
+    config = DevelopmentConfig(
+        {"WEBHOOK_URLS": " https://a.example/h , http://b.example/h,", "WEBHOOK_SECRET": "s"}
+    )
+    assert config.WEBHOOK_URLS == ["https://a.example/h", "http://b.example/h"]
