@@ -11,6 +11,7 @@ from my_app.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorize
 from my_app.extensions import db
 from my_app.models import User
 from my_app.models.types import utcnow
+from my_app.services import events as outbox
 from my_app.services import mail, tokens
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.passwords import hash_password, spend_equal_time, verify_password
@@ -168,6 +169,7 @@ def delete_user(actor: User, user_id: int) -> None:
     require_owner_or_admin(actor, user_id, "delete your own account")
     user = get_user(user_id, lock=True)
     _guard_last_admin(user, "delete")
+    outbox.record_owner_deleted(user.id)
     db.session.delete(user)
     db.session.commit()
 

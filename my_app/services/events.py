@@ -74,6 +74,20 @@ def record_moves(booking_ids: Iterable[int], to_status: str) -> None:
         record(booking, f"booking.{to_status}")
 
 
+def record_owner_deleted(user_id: int) -> None:
+    """Record `booking.deleted` for each request of an account about to be deleted; no commit.
+
+    The database deletes them with the account (ON DELETE CASCADE).
+    """
+    owned = db.session.scalars(
+        sa.select(BookingRequest)
+        .where(BookingRequest.requested_by_id == user_id)
+        .order_by(BookingRequest.id)
+    ).unique()
+    for booking in owned:
+        record(booking, "booking.deleted")
+
+
 # ---------------------------------------------------------------- reading
 
 

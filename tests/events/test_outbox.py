@@ -92,3 +92,13 @@ def test_a_change_whose_event_cannot_be_written_does_not_happen(app, api, people
     shown = api.client.get(f"/request/{booking['id']}", headers=admin.headers).json
     assert shown["status"] == "pending"
     assert _types_of(app, booking["id"]) == ["booking.submitted"]
+
+
+def test_deleting_an_account_records_the_deletion_of_each_of_its_requests(app, api, people):
+    alice, admin = people
+    bob = api.user("bob")
+    mine = [api.booking(alice, event_time=future(48 + n)) for n in range(2)]
+    api.booking(bob)
+    assert api.client.delete(f"/user/{alice.id}", headers=admin.headers).status_code == 200
+    deleted = [e for e in outbox(app) if e["type"] == "booking.deleted"]
+    assert [e["body"]["data"] for e in deleted] == mine
