@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -36,7 +37,7 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 
 class Webhook:
     def __init__(self, url: str, secret: str, timeout: float):
-        self.name = url
+        self.name = _without_credentials(url)
         self.url, self.secret, self.timeout = url, secret, timeout
         self._opener = urllib.request.build_opener(_RefuseRedirects)
 
@@ -102,6 +103,14 @@ class SnsTopic:
                 ),
             )
         return self._client
+
+
+def _without_credentials(url: str) -> str:
+    """The URL as the attempt history and logs show it: no `user:password@`."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 class DeliveryError(Exception):

@@ -139,7 +139,9 @@ class _Claimed:
     reached: frozenset[str]  # targets that already have it
 
 
-def retry_delay(attempts: int, base: float, cap: float, rand: Callable[[], float] = random.random):
+def retry_delay(
+    attempts: int, base: float, cap: float, rand: Callable[[], float] = random.random
+) -> timedelta:
     """Seconds before try `attempts + 1`: doubling from `base` up to `cap`, less up to half."""
     ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
     return timedelta(seconds=ceiling * (0.5 + rand() / 2))
