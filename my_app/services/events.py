@@ -212,18 +212,20 @@ def _deliver(event: _Claimed, targets: list[event_targets.Target]) -> str:
             ],
         )  # fmt: skip
     failures = {name: error for name, error in errors.items() if error is not None}
-    outcome, values = _next_state(event, failures, now)
+    outcome, values = _next_state(event, failures, bool(errors), now)
     db.session.execute(sa.update(BookingEvent).where(BookingEvent.id == event.id).values(values))
     db.session.commit()
     return outcome
 
 
-def _next_state(event: _Claimed, failures: dict[str, str], now: datetime) -> tuple[str, dict]:
+def _next_state(
+    event: _Claimed, failures: dict[str, str], targets_tried: bool, now: datetime
+) -> tuple[str, dict]:
+    attempts = event.attempts + 1 if targets_tried else event.attempts  # rounds of sending
     if not failures:
         return "delivered", {"status": "delivered", "delivered_at": now, "last_error": None,
-                             "attempts": event.attempts + 1}  # fmt: skip
+                             "attempts": attempts}  # fmt: skip
     config = current_app.config
-    attempts = event.attempts + 1
     first_failed_at = event.first_failed_at or now
     values = {
         "attempts": attempts,

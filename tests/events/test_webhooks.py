@@ -129,7 +129,7 @@ def test_without_targets_events_are_marked_delivered(app, api, people, runner):
     alice, _ = people
     api.booking(alice)
     assert "Delivered 1 event(s)" in _deliver(runner)
-    assert [e["status"] for e in outbox(app)] == ["delivered"]
+    assert [(e["status"], e["attempts"]) for e in outbox(app)] == [("delivered", 0)]
 
 
 @pytest.mark.parametrize(
