@@ -137,6 +137,15 @@ class Config:
 
         self.AWS_REGION = env.get("AWS_REGION") or "us-east-1"
         self.AWS_SECRET_ID = env.get("AWS_SECRET_ID") or None
+        # Booking events (services/events.py): where `deliver-events` sends them, and how hard.
+        self.EVENTS_SNS_TOPIC_ARN = env.get("EVENTS_SNS_TOPIC_ARN") or None
+        self.WEBHOOK_URLS = [u.strip() for u in env.get("WEBHOOK_URLS", "").split(",") if u.strip()]
+        self.WEBHOOK_SECRET = env.get("WEBHOOK_SECRET") or None
+        self.WEBHOOK_TIMEOUT_SECONDS = _int(env, "WEBHOOK_TIMEOUT_SECONDS", 5)
+        self.EVENTS_RETRY_BASE_SECONDS = _int(env, "EVENTS_RETRY_BASE_SECONDS", 10)
+        self.EVENTS_RETRY_MAX_SECONDS = _int(env, "EVENTS_RETRY_MAX_SECONDS", 3600)
+        self.EVENTS_GIVE_UP_HOURS = _int(env, "EVENTS_GIVE_UP_HOURS", 24)
+        self.EVENTS_POLL_SECONDS = _int(env, "EVENTS_POLL_SECONDS", 2)
         self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
         self.PASSWORD_RESET_URL = (
             env.get("PASSWORD_RESET_URL") or f"{self.PUBLIC_BASE_URL}/app/reset-password"
@@ -196,6 +205,12 @@ def _check_rate_limit(name: str, value: str) -> None:
         parse_many(value)
     except ValueError as exc:
         raise ConfigError(f"{name} is not a rate limit such as '10 per minute': {value!r}") from exc
+        if self.WEBHOOK_URLS and not self.WEBHOOK_SECRET:
+            raise ConfigError("WEBHOOK_URLS needs WEBHOOK_SECRET to sign the events it receives")
+        if any(not u.startswith(("http://", "https://")) for u in self.WEBHOOK_URLS):
+            raise ConfigError("every WEBHOOK_URLS entry must be an http:// or https:// URL")
+        if self.WEBHOOK_TIMEOUT_SECONDS < 1 or self.EVENTS_POLL_SECONDS < 1:
+            raise ConfigError("WEBHOOK_TIMEOUT_SECONDS and EVENTS_POLL_SECONDS must be positive")
 
 
 class DevelopmentConfig(Config):

@@ -47,7 +47,7 @@ setup(
             "pytest==9.2.0",
             "pytest-cov==7.1.0",
             "ruff==0.17.5",
-            "moto[secretsmanager,ses]==5.2.5",
+            "moto[secretsmanager,ses,sns,sqs]==5.2.5",
             "aiosmtpd==1.4.6",
             "requests==2.34.2",
             "freezegun==1.5.5",

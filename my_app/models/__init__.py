@@ -1,6 +1,7 @@
 """Tables. Importing this package registers every model with the metadata."""
 
 from my_app.models.booking import BookableResource, BookingHistory, BookingRequest
+from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.idempotency import IdempotencyKey
 from my_app.models.session import LoginSession
 from my_app.models.token import BlacklistEntry
@@ -9,6 +10,8 @@ from my_app.models.user import User
 __all__ = [
     "BlacklistEntry",
     "BookableResource",
+    "BookingEvent",
+    "BookingEventAttempt",
     "BookingHistory",
     "BookingRequest",
     "IdempotencyKey",

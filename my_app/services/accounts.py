@@ -24,6 +24,7 @@ from my_app.errors import (
 from my_app.extensions import db
 from my_app.models import User
 from my_app.models.types import utcnow
+from my_app.services import events as outbox
 from my_app.services import mail, tokens
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.passwords import (
@@ -279,6 +280,7 @@ def delete_user(actor: User, user_id: int) -> None:
     require_owner_or_admin(actor, user_id, "delete your own account")
     user = get_user(user_id, lock=True)
     _guard_last_admin(user, "delete")
+    outbox.record_owner_deleted(user.id)
     tokens.forget_sessions(user.id)
     db.session.delete(user)
     db.session.commit()

@@ -31,6 +31,7 @@ from my_app.extensions import db
 from my_app.models import BookingHistory, BookingRequest, User
 from my_app.models.types import utcnow
 from my_app.services import catalog, mail
+from my_app.services import events as outbox
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.permissions import require_admin, require_owner_or_admin
 
@@ -143,6 +144,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
     db.session.add(
         BookingHistory(booking_id=booking.id, to_status="pending", actor_id=requester.id, at=now)
     )
+    outbox.record(booking, "booking.submitted")
     db.session.commit()
     metrics.transition("pending")
     return booking
@@ -213,6 +215,7 @@ def _guarded_update(
                 for booking_id in moved
             ],
         )  # fmt: skip
+        outbox.record_moves(moved, to_status)
     metrics.transition(to_status, len(moved))
     return list(moved)
 
@@ -307,7 +310,9 @@ def cancel(
 
 def delete(actor: User, booking_id: int) -> None:
     require_admin(actor)
-    db.session.delete(get_booking(booking_id))
+    booking = get_booking(booking_id)
+    outbox.record(booking, "booking.deleted")
+    db.session.delete(booking)
     db.session.commit()
 
 

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from freezegun import freeze_time
 
-from tests.support.environ import PUBLIC_BASE_URL
 from tests.support.api import bearer
+from tests.support.environ import PUBLIC_BASE_URL
 
 NEW_PASSWORD = "a brand new passphrase"
 PROBLEM = "application/problem+json"

@@ -1,0 +1,13 @@
+"""The body of a booking event, as SNS and webhooks receive it."""
+
+from marshmallow import Schema, fields
+
+from my_app.schemas.base import UTCDateTime
+from my_app.schemas.booking import BookingSchema
+
+
+class EventSchema(Schema):
+    id = fields.String()
+    type = fields.String()
+    occurred_at = UTCDateTime()
+    data = fields.Nested(BookingSchema)
