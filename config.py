@@ -196,6 +196,12 @@ class Config:
             raise ConfigError("TRUSTED_PROXIES must be between 0 and 10")
         for name in ("RATELIMIT_AUTH", "RATELIMIT_LOGIN_FAILURES"):
             _check_rate_limit(name, getattr(self, name))
+        if self.WEBHOOK_URLS and not self.WEBHOOK_SECRET:
+            raise ConfigError("WEBHOOK_URLS needs WEBHOOK_SECRET to sign the events it receives")
+        if any(not u.startswith(("http://", "https://")) for u in self.WEBHOOK_URLS):
+            raise ConfigError("every WEBHOOK_URLS entry must be an http:// or https:// URL")
+        if self.WEBHOOK_TIMEOUT_SECONDS < 1 or self.EVENTS_POLL_SECONDS < 1:
+            raise ConfigError("WEBHOOK_TIMEOUT_SECONDS and EVENTS_POLL_SECONDS must be positive")
 
 
 def _check_rate_limit(name: str, value: str) -> None:
@@ -205,12 +211,6 @@ def _check_rate_limit(name: str, value: str) -> None:
         parse_many(value)
     except ValueError as exc:
         raise ConfigError(f"{name} is not a rate limit such as '10 per minute': {value!r}") from exc
-        if self.WEBHOOK_URLS and not self.WEBHOOK_SECRET:
-            raise ConfigError("WEBHOOK_URLS needs WEBHOOK_SECRET to sign the events it receives")
-        if any(not u.startswith(("http://", "https://")) for u in self.WEBHOOK_URLS):
-            raise ConfigError("every WEBHOOK_URLS entry must be an http:// or https:// URL")
-        if self.WEBHOOK_TIMEOUT_SECONDS < 1 or self.EVENTS_POLL_SECONDS < 1:
-            raise ConfigError("WEBHOOK_TIMEOUT_SECONDS and EVENTS_POLL_SECONDS must be positive")
 
 
 class DevelopmentConfig(Config):

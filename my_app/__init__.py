@@ -13,6 +13,7 @@ from config import INSTANCE_DIR, Config, load_config
 def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from `config` (default: the environment's), with `overrides` on top."""
     from my_app import commands, console, errors, headers, log, metrics, openapi, resources
+    from my_app.services import events
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config or load_config())
@@ -29,7 +30,7 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
     errors.init_app(app)
     resources.init_app(app)
     openapi.init_app(app)
-    metrics.init_app(app)
+    metrics.init_app(app, backlog=events.backlog)
     console.init_app(app)
     commands.init_app(app)
     trust_proxies(app)

@@ -17,7 +17,7 @@ import hmac
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Flask, Response, abort, current_app, g, request
 from prometheus_client import (
@@ -36,6 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
 PATH = "/metrics"
+BACKLOG_KEY = "metrics.backlog"
 UNMATCHED = "<unmatched>"  # 404s and 405s: the raw path would be unbounded
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LOGIN_OUTCOMES = ("success", "wrong_password", "unknown_user", "unconfirmed", "disabled",
@@ -134,19 +135,17 @@ def _watch_pool(engine) -> None:
 
 
 class EventBacklog:
-    """Events pending and failed, read from the outbox (my_app/services/events.py) per scrape.
+    """Events pending and failed, read from the outbox per scrape (`backlog`, given at init_app).
 
-    Both gauges are left out while that module does not exist, and for a scrape during which
-    the database cannot answer: a gap in the graph, not a false zero.
+    Both gauges are left out for a scrape during which the database cannot answer: a gap in
+    the graph, not a false zero.
     """
 
+    def __init__(self, backlog: Callable[[], dict[str, int]]):
+        self.backlog = backlog
+
     def collect(self) -> Iterator[Metric]:
-        try:
-            from my_app.services.events import backlog
-        except ModuleNotFoundError as exc:
-            if exc.name != "my_app.services.events":
-                raise
-            return
+        backlog = self.backlog
         try:
             counts = backlog()
         except DBAPIError as exc:
@@ -195,7 +194,9 @@ def scrape_registry() -> CollectorRegistry:
         multiprocess.MultiProcessCollector(registry, path=path)
     else:
         registry.register(ThisProcess())
-    registry.register(EventBacklog())
+    backlog = current_app.extensions.get(BACKLOG_KEY)
+    if backlog is not None:
+        registry.register(EventBacklog(backlog))
     return registry
 
 
@@ -213,7 +214,9 @@ def serve_metrics() -> Response:
     return Response(body, headers=headers)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, backlog: Callable[[], dict[str, int]] | None = None) -> None:
+    """Count every request; serve /metrics, with the event outbox's `backlog()` if given."""
+    app.extensions[BACKLOG_KEY] = backlog
     path = app.config["PROMETHEUS_MULTIPROC_DIR"]
     if path:
         os.makedirs(path, exist_ok=True)

@@ -12,7 +12,7 @@ from my_app.schemas.base import (
     UTCDateTime,
     page_of,
 )
-from my_app.services.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
+from my_app.schemas.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
 
 USERNAME = validate.And(
     validate.Length(min=3, max=80),

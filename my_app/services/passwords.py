@@ -13,12 +13,12 @@ import base64
 import hashlib
 import hmac
 from functools import lru_cache
-from pathlib import Path
 
 import bcrypt
 from flask import current_app
 
 from my_app.errors import UnprocessableEntity
+from my_app.schemas.passwords import password_problems
 
 PREHASH_KEY = b"my_app/password-prehash/v1"
 
@@ -48,39 +48,6 @@ def _dummy_hash(rounds: int) -> bytes:
 def spend_equal_time(password: str) -> None:
     """Do the work of a real check, so an unknown user answers as slowly as a wrong password."""
     bcrypt.checkpw(_prehash(password), _dummy_hash(current_app.config["BCRYPT_LOG_ROUNDS"]))
-
-
-# ---------------------------------------------------------------- rules (NIST SP 800-63B)
-
-MIN_LENGTH, MAX_LENGTH = 8, 128
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
-
-
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    """The 10,000 most common passwords, lower-cased; read once per process."""
-    with COMMON_PASSWORDS_FILE.open(encoding="utf-8") as lines:
-        return frozenset(line.strip().lower() for line in lines if line.strip())
-
-
-def password_problems(password: str, username: str = "", email: str = "") -> list[str]:
-    """Why `password` may not be used by the account `username` / `email`; empty when it may.
-
-    Length is counted in characters, every one of them (spaces too). No
-    composition rules: a long passphrase is better than `P@ssw0rd!`.
-    """
-    if len(password) < MIN_LENGTH:
-        return [f"Use at least {MIN_LENGTH} characters."]
-    if len(password) > MAX_LENGTH:
-        return [f"Use at most {MAX_LENGTH} characters."]
-    folded = password.casefold()
-    problems = []
-    if folded.lower() in common_passwords():
-        problems.append("This is one of the 10,000 most common passwords; choose another.")
-    account_names = {name.strip().casefold() for name in (username, email) if name}
-    if folded in account_names or folded.strip() in account_names:
-        problems.append("The password must not be your username or e-mail address.")
-    return problems
 
 
 def require_acceptable(password: str, username: str, email: str, field: str = "password") -> None:

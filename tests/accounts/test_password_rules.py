@@ -2,7 +2,7 @@
 
 import pytest
 
-from my_app.services.passwords import (
+from my_app.schemas.passwords import (
     COMMON_PASSWORDS_FILE,
     common_passwords,
     password_problems,
