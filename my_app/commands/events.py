@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from my_app.database import use_job_limits
 from my_app.extensions import db
 from my_app.services import events
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 @with_appcontext
 def deliver_events(once: bool) -> None:
     """Deliver pending booking events to SNS and the webhooks, retrying with backoff."""
+    use_job_limits()
     if once:
         click.echo(_summary(events.deliver_due()))
         return
