@@ -158,12 +158,22 @@ def overlapping_ids(booking: BookingRequest) -> list[int]:
             BookingRequest.resource_id == booking.resource_id,
             BookingRequest.status == "accepted",
             BookingRequest.id != booking.id,
-            BookingRequest.event_time < booking.end_time,
-            BookingRequest.end_time > booking.event_time,
+            meets(booking.event_time, booking.end_time),
         )
         .order_by(BookingRequest.id)
     )
     return list(db.session.scalars(query))
+
+
+def meets(start: datetime, end: datetime) -> sa.ColumnElement[bool]:
+    """Half-open intervals meeting; on PostgreSQL in the words of the exclusion constraint,
+    whose GiST index then finds them at a million rows as fast as at a thousand."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        column_type = BookingRequest.event_time.type
+        mine = sa.func.tstzrange(sa.literal(start, column_type), sa.literal(end, column_type), "[)")
+        theirs = sa.func.tstzrange(BookingRequest.event_time, BookingRequest.end_time, "[)")
+        return theirs.op("&&")(mine)
+    return sa.and_(BookingRequest.event_time < end, BookingRequest.end_time > start)
 
 
 def _overlap_conflict(ids: Iterable[int]) -> Conflict:

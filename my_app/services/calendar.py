@@ -22,7 +22,7 @@ from my_app.errors import Unauthorized
 from my_app.extensions import db
 from my_app.models import BookingRequest, User
 from my_app.models.types import utcnow
-from my_app.services import catalog
+from my_app.services import bookings, catalog
 
 # The feed shows what is coming and what happened in the last year.
 FEED_PAST = timedelta(days=366)
@@ -45,8 +45,7 @@ def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, 
         .where(
             BookingRequest.resource_id == resource_id,
             BookingRequest.status == "accepted",
-            BookingRequest.event_time < end,
-            BookingRequest.end_time > start,
+            bookings.meets(start, end),
         )
         .order_by(BookingRequest.event_time, BookingRequest.end_time)
     )
