@@ -37,6 +37,13 @@ def _with_etag(booking: BookingRequest) -> Reply:
     return Reply(booking, headers={"ETag": bookings.etag(booking)})
 
 
+def _page_or_csv(list_bookings, filters: dict, filename: str):
+    """One page as JSON, or with `Accept: text/csv` every matching request, streamed."""
+    if export.wants_csv():
+        return export.bookings_csv(list_bookings, filters, filename)
+    return list_bookings(**filters)
+
+
 class SubmitRequest(Resource):
     @endpoint(
         "submit_request",
@@ -70,10 +77,7 @@ class ListRequests(Resource):
         With `Accept: text/csv`: every matching request (all pages, from `cursor` on),
         streamed as CSV with a header row and nested fields flattened (`address.country`).
         """
-        if export.wants_csv():
-            fetch = partial(bookings.list_all, current_user)
-            return export.bookings_csv(fetch, filters, "bookings.csv")
-        return bookings.list_all(current_user, **filters)
+        return _page_or_csv(partial(bookings.list_all, current_user), filters, "bookings.csv")
 
 
 class MyRequests(Resource):
@@ -90,10 +94,7 @@ class MyRequests(Resource):
 
         With `Accept: text/csv`: all of them (from `cursor` on), streamed as CSV.
         """
-        if export.wants_csv():
-            fetch = partial(bookings.list_own, current_user)
-            return export.bookings_csv(fetch, filters, "my_bookings.csv")
-        return bookings.list_own(current_user, **filters)
+        return _page_or_csv(partial(bookings.list_own, current_user), filters, "my_bookings.csv")
 
 
 class RequestItem(Resource):

@@ -104,15 +104,20 @@ def send_confirmation(user: User) -> None:
     )
 
 
+def _signed_payload(serializer: URLSafeTimedSerializer, token: str, max_age: int, kind: str):
+    """What an e-mailed link of `kind` carries; 400 when it is expired, tampered or foreign."""
+    try:
+        return serializer.loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise BadRequest(f"This {kind} link has expired; ask for a new one.") from None
+    except BadSignature:
+        raise BadRequest(f"This {kind} link is not valid.") from None
+
+
 def confirm(token: str) -> bool:
     """Confirm the account a link names; False when it already was."""
     max_age = current_app.config["CONFIRM_TOKEN_HOURS"] * 3600
-    try:
-        payload = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise BadRequest("This confirmation link has expired; ask for a new one.") from None
-    except BadSignature:
-        raise BadRequest("This confirmation link is not valid.") from None
+    payload = _signed_payload(_serializer(), token, max_age, "confirmation")
     user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
     if user is None or user.email != payload.get("email"):
         raise BadRequest("This confirmation link is not valid.")
@@ -206,12 +211,7 @@ def forgot_password(email: str) -> None:
 
 def _user_of_reset_token(token: str) -> User:
     max_age = current_app.config["RESET_TOKEN_MINUTES"] * 60
-    try:
-        payload = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise BadRequest("This reset link has expired; ask for a new one.") from None
-    except BadSignature:
-        raise BadRequest("This reset link is not valid.") from None
+    payload = _signed_payload(_reset_serializer(), token, max_age, "reset")
     uid = payload.get("uid") if isinstance(payload, dict) else None
     if not isinstance(uid, int) or isinstance(uid, bool):
         raise BadRequest("This reset link is not valid.")
