@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -132,8 +133,14 @@ def _request_ids_reach_the_app_and_come_back(base: str, hosts: list[UWSGIServer]
     assert health.headers["X-Request-ID"] == "trace-1"
     made = requests.get(f"{base}/health", timeout=T).headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", made)
-    # deploy/uwsgi.ini logs the id the app was given, whichever host answered.
-    logs = "".join(host.output() for host in hosts)
+    # deploy/uwsgi.ini logs the id the app was given, whichever host answered (uWSGI writes
+    # the line after the answer has left, so it may trail it by a moment).
+    deadline = time.monotonic() + 10
+    while True:
+        logs = "".join(host.output() for host in hosts)
+        if ("rid=trace-1" in logs and f"rid={made}" in logs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert "rid=trace-1" in logs and f"rid={made}" in logs
 
 
