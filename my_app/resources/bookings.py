@@ -37,6 +37,12 @@ def _with_etag(booking: BookingRequest) -> Reply:
     return Reply(booking, headers={"ETag": bookings.etag(booking)})
 
 
+def _decide(move, booking_id: int, *args) -> Reply:
+    """A decision made under the client's `If-Match`, answered with the request's new ETag."""
+    if_match = request.headers.get("If-Match")
+    return _with_etag(move(current_user, booking_id, *args, if_match=if_match))
+
+
 def _page_or_csv(list_bookings, filters: dict, filename: str):
     """One page as JSON, or with `Accept: text/csv` every matching request, streamed."""
     if export.wants_csv():
@@ -133,8 +139,7 @@ class AcceptRequest(Resource):
     )
     def post(self, data):
         """Accept a pending request that overlaps no accepted one (admin)."""
-        if_match = request.headers.get("If-Match")
-        return _with_etag(bookings.accept(current_user, data["id"], if_match=if_match))
+        return _decide(bookings.accept, data["id"])
 
 
 class RejectRequest(Resource):
@@ -150,8 +155,7 @@ class RejectRequest(Resource):
     )
     def post(self, data):
         """Reject a pending request, optionally saying why (admin)."""
-        if_match = request.headers.get("If-Match")
-        return _with_etag(bookings.reject(current_user, data["id"], data["reason"], if_match))
+        return _decide(bookings.reject, data["id"], data["reason"])
 
 
 class CancelRequest(Resource):
@@ -167,8 +171,7 @@ class CancelRequest(Resource):
     )
     def post(self, data):
         """Cancel a pending or accepted request (its owner or an admin)."""
-        if_match = request.headers.get("If-Match")
-        return _with_etag(bookings.cancel(current_user, data["id"], data["reason"], if_match))
+        return _decide(bookings.cancel, data["id"], data["reason"])
 
 
 class DeleteRequest(Resource):
