@@ -47,6 +47,7 @@ from tests.support import services  # noqa: E402
 from tests.support.uwsgi import UWSGIServer  # noqa: E402
 
 CONNECTIONS, THREADS = 16, 2
+TABLE_FIGURES = ("GET /list_requests", "  deep page", "POST /accept_request")
 ACCEPT_ROWS = 8000  # pending requests per table size for POST /accept_request to accept
 SLOT_MINUTES = 61  # every loaded row its own hour: accepted rows never collide
 
@@ -240,6 +241,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=4)
     parser.add_argument("--ini", type=Path, default=ROOT / "deploy" / "uwsgi.ini")
     parser.add_argument("--no-million", action="store_true")
+    parser.add_argument(
+        "--only",
+        metavar="REGEX",
+        help="measure only the figures whose label matches, e.g. 'me|submit'",
+    )
     options = parser.parse_args()
     global WRK
     WRK = ensure_wrk()
@@ -259,6 +265,9 @@ def main() -> int:
 
 
 def bench(options, url: str, prefix: str, tmp: Path) -> int:
+    def wanted(label: str) -> bool:
+        return not options.only or re.search(options.only, label) is not None
+
     processes = int(os.environ.get("UWSGI_PROCESSES", "4"))
     jwt_key = secrets.token_urlsafe(48)
     environ = {
@@ -332,6 +341,8 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
         def measure(label, method, path, body=None, target=None, ids=None):
             """The figure, right after the @jwt_required floor again: on a shared machine the
             load changes from minute to minute, and a ratio is only fair at equal load."""
+            if not wanted(label):
+                return None
             name = re.sub(r"\W", "_", label)
             warm_ids, ids = (ids[: len(ids) // 5], ids[len(ids) // 5 :]) if ids else (None, None)
             warm = lua(tmp, name + "_warm", method, path, token, body, warm_ids)
@@ -360,6 +371,8 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
         measure("POST /submit_request", "POST", "/submit_request", booking, target=0.12)
 
         sizes = [1_000] if options.no_million else [1_000, 1_000_000]
+        if not any(wanted(f"{what}, 1,000 rows") for what in TABLE_FIGURES):
+            sizes = []
         loaded, by_size = sql(url, "SELECT count(*) FROM booking_requests")[0][0], {}
         for size in sizes:
             t = time.perf_counter()
@@ -403,13 +416,14 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
                 ),
             )
 
-        login_script = lua(
-            tmp, "login", "POST", "/login", None, {"username": "bench", "password": password}
-        )
-        login = wrk(f"{server.url}/login", login_script, max(d, 6), connections=2 * processes)
-        cores, check = os.cpu_count() or 1, bcrypt_seconds()
-        bcrypt_floor = cores / check
-        rows.append(("POST /login", login, bcrypt_floor, 0.9, "≥ 0.9 x cores ÷ bcrypt"))
+        if wanted("POST /login"):
+            login_script = lua(
+                tmp, "login", "POST", "/login", None, {"username": "bench", "password": password}
+            )
+            login = wrk(f"{server.url}/login", login_script, max(d, 6), connections=2 * processes)
+            cores, check = os.cpu_count() or 1, bcrypt_seconds()
+            bcrypt_floor = cores / check
+            rows.append(("POST /login", login, bcrypt_floor, 0.9, "≥ 0.9 x cores ÷ bcrypt"))
 
         keepalive_ms, keepalive_size, keepalive_errors = keepalive_median_ms(server.port, token)
         workers = {w["pid"]: memory_mb(w["pid"]) for w in server.workers()}
@@ -431,14 +445,17 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
             f"{label:<38}{run.rps:>9.1f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{run.errors:>8}"
             f"{floor:>9.1f}{ratio:>7.2f}x  {text}{verdict}"
         )
-    print(
-        f"(POST /login: {cores} cores ÷ {check * 1000:.0f} ms per bcrypt check"
-        f" = {bcrypt_floor:.1f}/s)"
-    )
+    if wanted("POST /login"):
+        print(
+            f"(POST /login: {cores} cores ÷ {check * 1000:.0f} ms per bcrypt check"
+            f" = {bcrypt_floor:.1f}/s)"
+        )
     if len(by_size) == 2:
         print("\n1M rows against 1k rows (target: 1M within 1.5x of 1k)")
         for i, what in enumerate(("list, first page", "list, deep page", "accept")):
             small, large = by_size[1_000][i], by_size[1_000_000][i]
+            if small is None or large is None:
+                continue
             slower = small.rps / large.rps
             print(f"  {what:<20} {slower:.2f}x slower{'  ok' if slower <= 1.5 else '  BELOW'}")
     print("\nresident memory of each worker after the run (target ≤ 80 MB):")

@@ -24,13 +24,17 @@ def _orjson(obj: Any, default=None) -> str | None:
         return None
 
 
+_COMPACT = {"separators": (",", ":")}
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """Flask's JSON provider; keys kept in the order given."""
 
     sort_keys = False
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        if not kwargs:
+        # Flask's `response()` asks for compact separators, which is how orjson writes.
+        if not kwargs or kwargs == _COMPACT:
             encoded = _orjson(obj, self.default)
             if encoded is not None:
                 return encoded

@@ -59,15 +59,15 @@ def _instance(schema):
     return schema() if isinstance(schema, type) else schema
 
 
-def _render(doc: EndpointDoc, result: Any) -> Response:
+def _render(doc: EndpointDoc, dumpers: Mapping[int, Any], result: Any) -> Response:
     if isinstance(result, Response):
         return result
     reply = result if isinstance(result, Reply) else Reply(result)
     status = reply.status or doc.status
-    schema = doc.response if status == doc.status else doc.responses.get(status)
+    schema = dumpers.get(status)
     if schema is None and reply.body is not None:
         raise TypeError(f"no schema declared for a {status} answer")
-    body = None if schema is None else _instance(schema).dump(reply.body)
+    body = None if schema is None else schema.dump(reply.body)
     response = current_app.json.response(body) if body is not None else Response(status=status)
     response.status_code = status
     response.headers.update(reply.headers)
@@ -113,6 +113,9 @@ def endpoint(
     )
     body_schema = _instance(body) if body is not None else None
     query_schema = _instance(query) if query is not None else None
+    # Schema instances are made once here: marshmallow 4 keeps no state between calls.
+    dumpers = {**doc.responses, status: response}
+    dumpers = {code: _instance(schema) for code, schema in dumpers.items() if schema is not None}
 
     def decorate(method: Callable) -> Callable:
         @wraps(method)
@@ -128,7 +131,7 @@ def endpoint(
                     args = (load_body(body_schema), *args)
                 elif query_schema is not None:
                     args = (load_query(query_schema), *args)
-                return _render(doc, method(self, *args, **kwargs))
+                return _render(doc, dumpers, method(self, *args, **kwargs))
 
             key = request.headers.get(idempotency.HEADER) if doc.idempotent else None
             if key is not None:

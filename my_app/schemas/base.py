@@ -116,6 +116,23 @@ class QueryInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class Floats(fields.List):
+    """A list of numbers, dumped as floats; documented as `fields.List(fields.Float())` is.
+
+    Marshmallow serialises a list item by item through the inner field, which for a few
+    hundred numbers costs more than the rest of the request; `float()` over the list
+    gives the same output.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.Float(), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return [float(number) for number in value]
+
+
 class MessageSchema(Schema):
     message = fields.String(required=True)
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from my_app.schemas.base import BodySchema, NonBlank
+from my_app.schemas.base import BodySchema, Floats, NonBlank
 
 
 class RandomArrayRequestSchema(BodySchema):
@@ -13,4 +13,4 @@ class RandomArraySchema(Schema):
     user = fields.String()
     input_sentence = fields.String()
     word_count = fields.Integer()
-    random_array = fields.List(fields.Float())
+    random_array = Floats()

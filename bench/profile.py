@@ -1,0 +1,150 @@
+"""`python -m bench.profile [figure ...]`: where the time of one request goes.
+
+Runs the app in this process under the production configuration that `make bench` uses
+(PostgreSQL + Redis, rate limits off, its own random database and Redis prefix, both
+removed afterwards), sends each figure's request N times through Flask's test client under
+cProfile, and prints the functions that take the most time, with the SQL statements each
+request sent. Figures: me, random, submit, accept, list, login (default: all but login).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import os
+import pstats
+import secrets
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support import services  # noqa: E402
+
+BOOKING = {
+    "topic": "bench",
+    "duration_minutes": 60,
+    "event_time": "2100-01-01T10:00:00Z",
+    "address": {"street": "1 Main Street", "city": "Springfield", "country": "US"},
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("figures", nargs="*", default=["me", "random", "submit", "accept", "list"])
+    parser.add_argument("-n", type=int, default=1000, help="requests per figure")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
+    options = parser.parse_args()
+    for reason in (services.postgres_reachable(), services.redis_reachable()):
+        if reason:
+            sys.exit(f"bench.profile needs PostgreSQL and Redis: {reason}")
+    name = services.unique_name("my_app_profile")
+    prefix = name + ":"
+    url = services.create_database(name)
+    try:
+        os.environ.update(
+            {
+                "APP_ENV": "production",
+                "DATABASE_URL": url,
+                "REDIS_URL": services.REDIS_URL,
+                "BLACKLIST_REDIS_PREFIX": prefix,
+                "RATELIMIT_KEY_PREFIX": prefix + "limits",
+                "RATELIMIT_ENABLED": "0",
+                "SECRET_KEY": secrets.token_urlsafe(48),
+                "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+                "MAIL_BACKEND": "console",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        profile(options)
+    finally:
+        services.drop_database(name)
+        services.delete_redis_prefix(prefix)
+    return 0
+
+
+def profile(options) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import event
+
+    from my_app import create_app
+    from my_app.extensions import db
+    from my_app.services import accounts
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        accounts.create_admin("bench", "bench@example.com", "bench password 1")
+        db.session.remove()
+    client = app.test_client()
+    login = {"username": "bench", "password": "bench password 1"}
+    token = client.post("/login", json=login).get_json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+
+    ids: list[int] = []
+    for _ in range(options.n + 10):
+        answer = client.post(
+            "/submit_request", json={**BOOKING, "event_time": slot(len(ids))}, headers=auth
+        )
+        ids.append(answer.get_json()["id"])
+
+    requests = {
+        "me": lambda i: client.get("/me", headers=auth),
+        "random": lambda i: client.post(
+            "/generate_random_array", json={"sentence": "the quick brown fox"}, headers=auth
+        ),
+        "submit": lambda i: client.post(
+            "/submit_request", json={**BOOKING, "event_time": slot(10_000 + i)}, headers=auth
+        ),
+        "accept": lambda i: client.post("/accept_request", json={"id": ids[i]}, headers=auth),
+        "list": lambda i: client.get("/list_requests?limit=20", headers=auth),
+        "login": lambda i: client.post("/login", json=login),
+    }
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split())[:110])
+
+    for figure in options.figures:
+        send = requests[figure]
+        n = options.n if figure != "login" else min(options.n, 20)
+        for i in range(5):  # warm up, outside the profile
+            send(n + i) if figure != "accept" else None
+        statements.clear()
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for i in range(n):
+            answer = send(i)
+            assert answer.status_code < 300, (figure, answer.status_code, answer.get_data())
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        print(f"\n===== {figure}: {n} requests, {elapsed / n * 1000:.2f} ms each (profiled)")
+        print(f"SQL statements per request: {len(statements) / n:.1f}")
+        seen: dict[str, int] = {}
+        for statement in statements:
+            seen[statement] = seen.get(statement, 0) + 1
+        for statement, times in sorted(seen.items(), key=lambda kv: -kv[1])[:12]:
+            print(f"  {times / n:5.2f}  {statement}")
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(options.sort)
+        stats.print_stats(options.top)
+        print("\n".join(out.getvalue().splitlines()[6:]))
+
+
+def slot(i: int) -> str:
+    """The i-th free two-hour slot: no two bookings overlap, so each can be accepted."""
+    start = dt.datetime(2100, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=2 * i)
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
