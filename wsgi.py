@@ -1,4 +1,6 @@
-"""WSGI entry point: `wsgi:app` for uWSGI and `flask --app wsgi`.
+"""The app with its command-line tools: `flask --app wsgi <command>` and `flask run`.
+
+uWSGI serves deploy/serve.py's, built without them.
 
 Proxies in front (nginx, a load balancer) are trusted as `TRUSTED_PROXIES` says (create_app).
 """

@@ -10,6 +10,7 @@ request sent. Figures: me, random, submit, accept, list, login (default: all but
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import io
@@ -39,6 +40,9 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=1000, help="requests per figure")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])
+    parser.add_argument(
+        "--time", action="store_true", help="only time the requests, without the profiler"
+    )
     options = parser.parse_args()
     for reason in (services.postgres_reachable(), services.redis_reachable()):
         if reason:
@@ -121,23 +125,51 @@ def profile(options) -> None:
         statements.clear()
         profiler = cProfile.Profile()
         started = time.perf_counter()
-        profiler.enable()
+        if not options.time:
+            profiler.enable()
         for i in range(n):
-            answer = send(i)
+            with contextlib.redirect_stdout(io.StringIO()):  # the console mail backend
+                answer = send(i)
             assert answer.status_code < 300, (figure, answer.status_code, answer.get_data())
         profiler.disable()
         elapsed = time.perf_counter() - started
-        print(f"\n===== {figure}: {n} requests, {elapsed / n * 1000:.2f} ms each (profiled)")
+        how = "unprofiled" if options.time else "profiled"
+        print(f"\n===== {figure}: {n} requests, {elapsed / n * 1000:.2f} ms each ({how})")
         print(f"SQL statements per request: {len(statements) / n:.1f}")
         seen: dict[str, int] = {}
         for statement in statements:
             seen[statement] = seen.get(statement, 0) + 1
         for statement, times in sorted(seen.items(), key=lambda kv: -kv[1])[:12]:
             print(f"  {times / n:5.2f}  {statement}")
+        if options.time:
+            continue
+        by_package: dict[str, float] = {}
+        stats = pstats.Stats(profiler)
+        for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():
+            package = _package(filename)
+            by_package[package] = by_package.get(package, 0.0) + tottime
+        total = sum(by_package.values())
+        print(
+            "own time by package: "
+            + ", ".join(
+                f"{name} {seconds / total:.0%}"
+                for name, seconds in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]
+            )
+        )
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(options.sort)
         stats.print_stats(options.top)
         print("\n".join(out.getvalue().splitlines()[6:]))
+
+
+def _package(filename: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/")[1].split("/")[0].removesuffix(".py")
+    if filename.startswith(str(ROOT)):
+        return filename[len(str(ROOT)) + 1 :].split("/")[0].removesuffix(".py")
+    if "/lib/python3" in filename:
+        return "stdlib"
+    return filename  # built-ins: "~" and <frozen …>
 
 
 def slot(i: int) -> str:

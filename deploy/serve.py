@@ -1,8 +1,14 @@
-"""The WSGI callable deploy/uwsgi.ini serves: `wsgi.app` behind the listener's fixes."""
+"""The WSGI callable deploy/uwsgi.ini serves: the app behind the listener's fixes.
+
+It is `wsgi.app` without the command-line tools (`create_app(serving=True)`): Flask-Migrate
+and Alembic alone would add about 10 MB to every worker.
+"""
 
 from deploy.listener import Listener
+from my_app import create_app
 from my_app.extensions import db
-from wsgi import app as flask_app
+
+flask_app = create_app(serving=True)
 
 app = Listener(flask_app)
 

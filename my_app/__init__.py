@@ -10,9 +10,18 @@ from flask import Flask
 from config import INSTANCE_DIR, Config, load_config
 
 
-def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app from `config` (default: the environment's), with `overrides` on top."""
-    from my_app import commands, console, errors, headers, log, metrics, openapi, resources
+def create_app(
+    config: Config | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    serving: bool = False,
+) -> Flask:
+    """Build the app from `config` (default: the environment's), with `overrides` on top.
+
+    `serving=True` builds it for a WSGI server's workers: without the command-line tools
+    (`flask db` and ours), which no request uses and which would cost each worker memory.
+    """
+    from my_app import console, errors, headers, log, metrics, openapi, resources
     from my_app.services import events
 
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -32,7 +41,10 @@ def create_app(config: Config | None = None, overrides: Mapping[str, Any] | None
     openapi.init_app(app)
     metrics.init_app(app, backlog=events.backlog)
     console.init_app(app)
-    commands.init_app(app)
+    if not serving:
+        from my_app import commands
+
+        commands.init_app(app)
     trust_proxies(app)
     return app
 
@@ -52,12 +64,11 @@ def trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from my_app import auth, database, models  # noqa: F401  (models registers the tables)
-    from my_app.extensions import cors, db, limiter, migrate
+    from my_app.extensions import cors, db, limiter
 
     database.configure_engine(app)
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     auth.init_app(app)
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:

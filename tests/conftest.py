@@ -17,6 +17,7 @@ from flask_migrate import upgrade
 from config import MIGRATIONS_DIR, TestingConfig
 from my_app import create_app
 from my_app.extensions import db
+from my_app.services import mail
 from tests.support import services
 from tests.support.api import ApiClient
 from tests.support.environ import app_environment
@@ -30,6 +31,7 @@ def smtp_server() -> Iterator[services.SMTPServer]:
 
 @pytest.fixture
 def mailbox(smtp_server):
+    smtp_server.mailbox.settle = mail.wait_sent
     smtp_server.mailbox.clear()
     return smtp_server.mailbox
 

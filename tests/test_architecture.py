@@ -37,3 +37,29 @@ def test_config_and_the_revocation_store_stand_below_the_app():
             for alias in node.names
         ]
         assert not [name for name in names if name and name.split(".")[0] == "my_app"], module
+
+
+# What a worker never needs to answer a request: migration and AWS tooling (imported where
+# a command or a configured backend uses them), the calendar library (by the feed), and
+# anything from testing or notebooks. Each costs every worker memory (bench/run.py).
+NOT_SERVED = {
+    "alembic", "flask_migrate", "mako", "pygments",
+    "boto3", "botocore", "s3transfer",
+    "icalendar",
+    "pytest", "hypothesis", "schemathesis", "selenium", "moto", "IPython", "nbformat", "zxcvbn",
+}  # fmt: skip
+
+
+def test_the_served_app_imports_no_tooling():
+    probe = "import sys, deploy.serve; print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "APP_ENV": "development"},
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = {name.split(".")[0] for name in result.stdout.split()}
+    assert "my_app" in loaded
+    assert loaded & NOT_SERVED == set()

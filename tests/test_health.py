@@ -53,3 +53,35 @@ def test_ping_is_503_when_the_database_is_unreachable(make_app, stack):
     assert response.json["database"] == "unreachable"
     assert set(response.json) == {"status", "database", "migrations", "revision"}
     assert app.test_client().get("/health").status_code == 200
+
+
+def _alembic_heads(directory) -> frozenset[str]:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(directory))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_migration_heads_are_alembics():
+    assert migration_heads(str(MIGRATIONS_DIR)) == _alembic_heads(MIGRATIONS_DIR)
+
+
+@pytest.mark.parametrize(
+    ("links", "heads"),
+    [
+        ({"a": None, "b": "a", "c": "a"}, {"b", "c"}),  # two branches
+        ({"a": None, "b": "a", "c": "a", "d": ("b", "c")}, {"d"}),  # merged again
+        ({"a": None}, {"a"}),
+    ],
+)
+def test_migration_heads_follow_branches_and_merges_as_alembic_does(tmp_path, links, heads):
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "script.py.mako").write_text((MIGRATIONS_DIR / "script.py.mako").read_text())
+    for revision, down in links.items():
+        (tmp_path / "versions" / f"{revision}_step.py").write_text(
+            f'"""step {revision}"""\n\nrevision = {revision!r}\ndown_revision = {down!r}\n'
+            "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    pass\n"
+        )
+    assert migration_heads(str(tmp_path)) == heads == _alembic_heads(tmp_path)

@@ -9,28 +9,33 @@
 Each move is a guarded UPDATE (`… WHERE id = :id AND status = :from`), so of
 two concurrent deciders exactly one wins and exactly one history row is
 written, in the same transaction. Accepted requests of a resource never
-overlap: accepts of one resource take turns (a lock on the resource row), so
-the pre-check sees every committed acceptance and its 409 names the
-conflicting ids; the database itself (an exclusion constraint on PostgreSQL,
-triggers on SQLite) refuses whatever gets past that, and it becomes the same
-409. Without the turn-taking, two PostgreSQL transactions each waiting on the
-other's uncommitted constraint entry deadlock, and the victim would see a 503.
+overlap: the database refuses an overlapping acceptance (an exclusion
+constraint on PostgreSQL, triggers on SQLite), and the refusal becomes a 409
+that names the accepted requests in the way. Accepts of one resource take
+turns (a lock on the resource row): without that, two PostgreSQL transactions
+each waiting on the other's uncommitted constraint entry deadlock, and the
+victim would see a 503.
+
+A write answers with the objects it holds: the values it wrote are the values
+the database has, so nothing is read back after the commit
+(`_commit_keeping_state`), and the requester's e-mail leaves after the answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
 from my_app.errors import Conflict, NotFound, PreconditionFailed
 from my_app.extensions import db
 from my_app.models import BookingHistory, BookingRequest, User
 from my_app.models.types import utcnow
-from my_app.services import catalog, mail
+from my_app.services import catalog, mail, tokens
 from my_app.services import events as outbox
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.permissions import require_admin, require_owner_or_admin
@@ -127,11 +132,11 @@ def _aware_datetime(value: str) -> datetime:
 
 
 def submit(requester: User, resource_id: int, address: dict, **fields) -> BookingRequest:
-    catalog.get_resource(resource_id, bookable=True)
+    catalog.require_bookable(resource_id)
     now = utcnow()
     booking = BookingRequest(
         resource_id=resource_id,
-        requested_by_id=requester.id,
+        requested_by=tokens.as_user(requester),
         status="pending",
         end_time=fields["event_time"] + timedelta(minutes=fields["duration_minutes"]),
         created_at=now,
@@ -145,7 +150,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         BookingHistory(booking_id=booking.id, to_status="pending", actor_id=requester.id, at=now)
     )
     outbox.record(booking, "booking.submitted")
-    db.session.commit()
+    _commit_keeping_state()
     metrics.transition("pending")
     return booking
 
@@ -181,51 +186,46 @@ def _overlap_conflict(ids: Iterable[int]) -> Conflict:
     return Conflict(f"The request overlaps accepted request(s) {listed} of the same resource.")
 
 
-def _guarded_update(
-    ids: list[int],
-    from_status: str,
-    to_status: str,
-    actor: User | None,
-    reason: str | None,
-    version: int | None = None,
-) -> list[int]:
-    """Move those of `ids` still in `from_status`, with a history row each; no commit.
-
-    Returns the ids moved: a row another transaction moved first is left alone.
-    With `version`, only a row still at that version moves (If-Match); every
-    move bumps the version, which is the request's ETag.
-    """
-    if not can_move(from_status, to_status):
-        raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
+def _move_values(to_status: str, actor: User | None, reason: str | None) -> dict:
     now = utcnow()
-    actor_id = actor.id if actor else None
-    query = sa.update(BookingRequest).where(
-        BookingRequest.id.in_(ids), BookingRequest.status == from_status
-    )
-    if version is not None:
-        query = query.where(BookingRequest.version == version)
+    return {
+        "status": to_status,
+        "decided_by_id": actor.id if actor else None,
+        "decided_at": now,
+        "reason": reason,
+        "updated_at": now,
+    }
+
+
+def _write_history(ids: Iterable[int], from_status: str, values: dict) -> None:
+    db.session.execute(
+        sa.insert(BookingHistory),
+        [
+            {"booking_id": booking_id, "from_status": from_status,
+             "to_status": values["status"], "actor_id": values["decided_by_id"],
+             "at": values["updated_at"], "reason": values["reason"]}
+            for booking_id in ids
+        ],
+    )  # fmt: skip
+
+
+def _guarded_update(ids: list[int], from_status: str, to_status: str, reason: str) -> list[int]:
+    """Move, by the system, those of `ids` still in `from_status`, with a history row and an
+    event each; no commit. Returns the ids moved: a row moved first by another transaction
+    is left alone."""
+    values = _move_values(to_status, None, reason)
     moved = db.session.scalars(
-        query.values(
-            status=to_status,
-            decided_by_id=actor_id,
-            decided_at=now,
-            reason=reason,
-            updated_at=now,
-            version=BookingRequest.version + 1,
-        )
+        sa.update(BookingRequest)
+        .where(BookingRequest.id.in_(ids), BookingRequest.status == from_status)
+        .values(**values, version=BookingRequest.version + 1)
         .returning(BookingRequest.id)
         .execution_options(synchronize_session=False)
     ).all()
     if moved:
-        db.session.execute(
-            sa.insert(BookingHistory),
-            [
-                {"booking_id": booking_id, "from_status": from_status, "to_status": to_status,
-                 "actor_id": actor_id, "at": now, "reason": reason}
-                for booking_id in moved
-            ],
-        )  # fmt: skip
-        outbox.record_moves(moved, to_status)
+        _write_history(moved, from_status, values)
+        query = sa.select(BookingRequest).where(BookingRequest.id.in_(moved))
+        for booking in db.session.scalars(query.order_by(BookingRequest.id)).unique():
+            outbox.record(booking, f"booking.{to_status}")
     metrics.transition(to_status, len(moved))
     return list(moved)
 
@@ -236,23 +236,52 @@ def _move(
     actor: User | None,
     reason: str | None,
     if_match: str | None = None,
+    take_turn: Callable[[], None] | None = None,
 ) -> None:
     """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit.
 
-    With `if_match` (the client's `If-Match`), only if it is still the version
-    the client saw: checked in the same guarded UPDATE, so nothing slips between.
+    The history row and the event are written first, as the move will leave the request;
+    then `take_turn` (if any) waits for other movers that must not overlap this one; then
+    one UPDATE, guarded by the status and version read, decides whether any of it stands
+    (the caller's rollback undoes it otherwise). So a turn lasts only the UPDATE and the
+    commit. With `if_match` (the client's `If-Match`), the version must also be the one
+    the client saw: a 412, checked by the same UPDATE, so nothing slips between.
     """
     check_precondition(booking, if_match)
-    version = booking.version if if_match is not None else None
-    if not _guarded_update([booking.id], booking.status, to_status, actor, reason, version):
+    from_status, version = booking.status, booking.version
+    if not can_move(from_status, to_status):
+        raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
+    values = _move_values(to_status, actor, reason)
+    _write_history([booking.id], from_status, values)
+    if actor is not None:
+        tokens.as_user(actor)  # the event names the decider: from the session, not a query
+    for name, value in (*values.items(), ("version", version + 1)):
+        set_committed_value(booking, name, value)
+    db.session.expire(booking, ["decided_by"])  # follows decided_by_id when next read
+    outbox.record(booking, f"booking.{to_status}")
+    db.session.flush()
+    if take_turn is not None:
+        take_turn()
+    moved = db.session.execute(
+        sa.update(BookingRequest)
+        .where(
+            BookingRequest.id == booking.id,
+            BookingRequest.status == from_status,
+            BookingRequest.version == version,
+        )
+        .values(**values, version=version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
         current = db.session.execute(
             sa.select(BookingRequest.status, BookingRequest.version).where(
                 BookingRequest.id == booking.id
             )
         ).one()
-        if version is not None and current.version != version:
+        if if_match is not None and current.version != version:
             raise _stale()
         raise Conflict(f"The request is already {current.status}; it cannot become {to_status}.")
+    metrics.transition(to_status)
 
 
 def etag(booking: BookingRequest) -> str:
@@ -279,20 +308,20 @@ def _stale() -> PreconditionFailed:
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
     require_admin(actor)
     booking = get_booking(booking_id)
-    catalog.lock_for_accepting(booking.resource_id)
-    db.session.refresh(booking)  # as it is now that this accept has its turn
-    check_precondition(booking, if_match)
     if booking.status == "pending" and booking.event_time <= utcnow():
         raise Conflict("The event has already started; the request can no longer be accepted.")
-    if booking.status == "pending" and (conflicts := overlapping_ids(booking)):
-        raise _overlap_conflict(conflicts)
     try:
-        _move(booking, "accepted", actor, None, if_match)
-        db.session.commit()
+        # Accepts of one resource take turns; the guarded UPDATE sees any move made while
+        # this one waited for its turn.
+        _move(
+            booking, "accepted", actor, None, if_match,
+            take_turn=lambda: catalog.lock_for_accepting(booking.resource_id),
+        )  # fmt: skip
     except IntegrityError:
-        # An overlapping acceptance got past the pre-check (a writer not taking turns).
+        # The database refused an overlap with an accepted request of the same resource.
         db.session.rollback()
         raise _overlap_conflict(overlapping_ids(get_booking(booking_id))) from None
+    _commit_keeping_state()
     _tell_requester(booking, actor)
     return booking
 
@@ -303,7 +332,7 @@ def reject(
     require_admin(actor)
     booking = get_booking(booking_id)
     _move(booking, "rejected", actor, reason, if_match)
-    db.session.commit()
+    _commit_keeping_state()
     _tell_requester(booking, actor)
     return booking
 
@@ -313,7 +342,7 @@ def cancel(
 ) -> BookingRequest:
     booking = visible_booking(actor, booking_id)
     _move(booking, "cancelled", actor, reason, if_match)
-    db.session.commit()
+    _commit_keeping_state()
     _tell_requester(booking, actor)
     return booking
 
@@ -348,13 +377,26 @@ def expire_due(now: datetime | None = None) -> int:
         if not due:
             db.session.rollback()
             return expired
-        expired += len(_guarded_update(list(due), "pending", "expired", None, EXPIRY_REASON))
+        expired += len(_guarded_update(list(due), "pending", "expired", EXPIRY_REASON))
         db.session.commit()
+
+
+def _commit_keeping_state() -> None:
+    """Commit, keeping the session's objects loaded as they are.
+
+    For writes whose objects hold every value the database now has (each value a move
+    writes is set on the object, `_move`): answering then needs no second read of them.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _tell_requester(booking: BookingRequest, actor: User) -> None:
     """E-mail the requester about a decision an admin made (after it is committed)."""
-    db.session.refresh(booking)
     if actor.is_admin and booking.status in NOTIFIED:
         _notify(booking)
 
@@ -369,7 +411,7 @@ def _notify(booking: BookingRequest) -> None:
     ]
     if booking.reason:
         lines += ["", f"Reason: {booking.reason}"]
-    mail.send_mail(
+    mail.send_mail_later(
         booking.requested_by.email,
         f"Your booking request #{booking.id} was {verb}",
         "\n".join(lines) + "\n",

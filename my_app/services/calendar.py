@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
-from icalendar import Calendar, Event
 
 from my_app.errors import Unauthorized
 from my_app.extensions import db
@@ -72,6 +71,8 @@ def feed(resource_id: int, viewer: User | None = None, token: str | None = None)
     `viewer` is the signed-in caller; without one, `token` must be the
     resource's feed secret (401 otherwise).
     """
+    from icalendar import Calendar  # imported by the workers that serve a feed, not all
+
     resource = catalog.get_resource(resource_id)
     if viewer is None:
         secret = resource.calendar_token or ""
@@ -108,7 +109,9 @@ def _in_batches(query):
         after = (rows[-1].event_time, rows[-1].id)
 
 
-def _event(booking: BookingRequest, host: str, detailed: bool) -> Event:
+def _event(booking: BookingRequest, host: str, detailed: bool):
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"booking-{booking.id}@{host}")  # stable for the booking's life
     event.add("dtstamp", booking.updated_at)

@@ -46,6 +46,13 @@ def get_resource(resource_id: int, bookable: bool = False) -> BookableResource:
     return resource
 
 
+def require_bookable(resource_id: int) -> None:
+    """404 unless the resource exists and is active (one column read, not the row)."""
+    query = sa.select(BookableResource.active).where(BookableResource.id == resource_id)
+    if not db.session.scalar(query):
+        raise NotFound(f"There is no bookable resource {resource_id}.")
+
+
 def lock_for_accepting(resource_id: int) -> None:
     """Hold the resource's row until commit, so accepts of one resource take turns.
 

@@ -62,18 +62,6 @@ def record(booking: BookingRequest, type: str) -> BookingEvent:
     return event
 
 
-def record_moves(booking_ids: Iterable[int], to_status: str) -> None:
-    """Record `booking.<to_status>` for each of the rows just moved; no commit."""
-    moved = db.session.scalars(
-        sa.select(BookingRequest)
-        .where(BookingRequest.id.in_(list(booking_ids)))
-        .order_by(BookingRequest.id)
-        .execution_options(populate_existing=True)  # the UPDATE bypassed the session
-    ).unique()
-    for booking in moved:
-        record(booking, f"booking.{to_status}")
-
-
 def record_owner_deleted(user_id: int) -> None:
     """Record `booking.deleted` for each request of an account about to be deleted; no commit.
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import smtplib
 import threading
 from email.message import EmailMessage
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,9 @@ def _send_smtp(message: EmailMessage) -> None:
 
 
 def _send_ses(message: EmailMessage) -> None:
+    import boto3  # only deployments that mail through SES pay for the import (~10 MB)
+    from botocore.exceptions import BotoCoreError, ClientError
+
     client = boto3.client("ses", region_name=current_app.config["AWS_REGION"])
     try:
         client.send_raw_email(
@@ -77,14 +80,64 @@ def send_mail(to: str, subject: str, body: str) -> bool:
     return True
 
 
-def send_mail_later(to: str, subject: str, body: str) -> threading.Thread:
-    """Send one message from a thread of its own, so the request answers without waiting."""
-    app = current_app._get_current_object()
+def send_mail_later(to: str, subject: str, body: str) -> None:
+    """Hand one message to this process's sender thread; the request answers without waiting.
 
-    def send() -> None:
-        with app.app_context():
-            send_mail(to, subject, body)
+    Messages leave in the order given, one at a time, each as `send_mail` sends it. A
+    message still queued when the process dies is lost, as one in flight would be.
+    """
+    _sender.put(current_app._get_current_object(), (to, subject, body))
 
-    thread = threading.Thread(target=send, name="send-mail", daemon=True)
-    thread.start()
-    return thread
+
+def wait_sent(timeout: float = 10.0) -> bool:
+    """Whether everything handed to `send_mail_later` left within `timeout` seconds."""
+    return _sender.drained(timeout)
+
+
+class _Sender:
+    """One queue and one daemon thread per process, started at first use.
+
+    uWSGI forks its workers after loading the app and a thread does not survive a fork,
+    so each process starts its own thread (and queue) the first time it sends.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._queue: queue.Queue = queue.Queue()
+
+    def put(self, app, message: tuple[str, str, str]) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid, self._queue = os.getpid(), queue.Queue()
+                thread = threading.Thread(
+                    target=self._run, args=(self._queue,), name="send-mail", daemon=True
+                )
+                thread.start()
+            self._queue.put((app, message))
+
+    @staticmethod
+    def _run(messages: queue.Queue) -> None:
+        while True:
+            app, message = messages.get()
+            try:
+                with app.app_context():
+                    send_mail(*message)
+            except Exception:  # the sender must outlive any one message
+                log.exception("could not send mail %r", message[1])
+            finally:
+                messages.task_done()
+
+    def drained(self, timeout: float) -> bool:
+        done = threading.Event()
+        messages = self._queue
+
+        def wait() -> None:
+            messages.join()
+            done.set()
+
+        threading.Thread(target=wait, daemon=True).start()
+        return done.wait(timeout)
+
+
+_sender = _Sender()

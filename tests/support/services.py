@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -112,6 +112,9 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._maildir = mailbox.Maildir(maildir, create=True) if maildir else None
+        # Waits until mail handed off by an app in this process has been sent (set by the
+        # `mailbox` fixture): reading the box then shows everything the requests so far sent.
+        self.settle: Callable[[], object] = lambda: None
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -122,10 +125,12 @@ class Mailbox:
         return "250 OK"
 
     def clear(self) -> None:
+        self.settle()
         with self._lock:
             self.messages.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
+        self.settle()
         with self._lock:
             return [m for m in self.messages if m["To"] == address]
 
