@@ -8,8 +8,8 @@ and every host, and both survive restarts.
 
 An authenticated request asks one question, `check`: is the token or its
 session revoked, and what is the account's current state (role, status,
-token version)? Each store answers it in one round trip: Redis with a
-pipeline over the blacklist keys and a small per-account record that the
+token version)? Each store answers it in one round trip: Redis with one
+MGET of the blacklist keys and a small per-account record that the
 services rewrite whenever they change an account; the database with one
 query. Each store does its own I/O, on its own connection: it never commits,
 or waits on, the caller's transaction.
@@ -175,13 +175,13 @@ class RedisBlacklist:
         return None if value is None else value.decode()
 
     def check(self, keys: tuple[str, ...], user_id: int) -> Check:
-        def ask():
-            pipe = self.client.pipeline(transaction=False)
-            pipe.exists(*(self.prefix + key for key in keys))
-            pipe.get(self._account_key(user_id))
-            return pipe.execute()
-
-        listed, record = self._call(ask)
+        # One MGET: a revocation marker's value means it is there; the last is the record.
+        *markers, record = self._call(
+            lambda: self.client.mget(
+                [*(self.prefix + key for key in keys), self._account_key(user_id)]
+            )
+        )
+        listed = sum(marker is not None for marker in markers)
         if record is None:
             account = self.load_account(user_id)
             self._store(user_id, account, only_if_absent=True)

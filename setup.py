@@ -31,6 +31,7 @@ setup(
         "itsdangerous==2.2.0",
         "psycopg[binary]==3.3.9",
         "redis==8.1.0",
+        "hiredis==3.5.0",  # redis-py parses replies in C when it is installed
         "pycountry==26.2.16",
         "apispec==6.10.1",
         "flask-swagger-ui==5.34.0",

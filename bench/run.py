@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bcrypt  # noqa: E402
+import psutil  # noqa: E402
 import psycopg  # noqa: E402
 from flask_jwt_extended import create_access_token  # noqa: E402
 
@@ -85,6 +86,38 @@ class Run:
     p99_ms: float
     requests: int
     errors: int
+    app_cpu_ms: float | None = None  # CPU per request of the uWSGI processes …
+    db_cpu_ms: float | None = None  # … and of PostgreSQL's processes (machine-wide)
+
+
+class CpuMeter:
+    """CPU seconds used by a uWSGI server's processes and by PostgreSQL's, to say per
+    request where the time of a figure goes (PostgreSQL's count whatever else uses it)."""
+
+    def __init__(self, server) -> None:
+        self.master = psutil.Process(server.process.pid)
+
+    def read(self) -> tuple[float, float]:
+        app = sum(_cpu(p) for p in (self.master, *self.master.children(recursive=True)))
+        database = sum(
+            _cpu(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
+        )
+        return app, database
+
+    def charge(self, run: Run, before: tuple[float, float]) -> Run:
+        after = self.read()
+        run.app_cpu_ms, run.db_cpu_ms = (
+            (b - a) * 1000 / max(run.requests, 1) for a, b in zip(before, after, strict=True)
+        )
+        return run
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
 
 
 def ensure_wrk() -> str:
@@ -325,8 +358,11 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
         d = options.duration
         jwt_script = lua(tmp, "floor_jwt", "GET", "/floor_jwt", floor_token)
         wrk(f"{floors.url}/floor_jwt", jwt_script, 1)  # warm up
-        bare = wrk(f"{floors.url}/floor", None, d)
-        jwt_floor = wrk(f"{floors.url}/floor_jwt", jwt_script, d)
+        floor_cpu, app_cpu = CpuMeter(floors), CpuMeter(server)
+        before = floor_cpu.read()
+        bare = floor_cpu.charge(wrk(f"{floors.url}/floor", None, d), before)
+        before = floor_cpu.read()
+        jwt_floor = floor_cpu.charge(wrk(f"{floors.url}/floor_jwt", jwt_script, d), before)
         rows.append(("floor: bare Flask-RESTful", bare, bare.rps, None, ""))
         rows.append(("floor: @jwt_required()", jwt_floor, bare.rps, None, ""))
 
@@ -349,7 +385,9 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
             wrk(f"{server.url}{path}", warm, 1, threads=1 if ids else THREADS)
             floor = wrk(f"{floors.url}/floor_jwt", jwt_script, d)
             script = lua(tmp, name, method, path, token, body, ids)
+            before = app_cpu.read()
             run = wrk(f"{server.url}{path}", script, d, threads=1 if ids else THREADS)
+            app_cpu.charge(run, before)
             text = f"≥ {target} x @jwt floor" if target else ""
             rows.append((label, run, floor.rps, target, text))
             return run
@@ -445,6 +483,10 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
             f"{label:<38}{run.rps:>9.1f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{run.errors:>8}"
             f"{floor:>9.1f}{ratio:>7.2f}x  {text}{verdict}"
         )
+    print("\nCPU per request, in ms: the uWSGI processes / PostgreSQL's processes")
+    for label, run, *_ in rows:
+        if run.app_cpu_ms is not None:
+            print(f"  {label:<38}{run.app_cpu_ms:>7.2f} /{run.db_cpu_ms:>6.2f}")
     if wanted("POST /login"):
         print(
             f"(POST /login: {cores} cores ÷ {check * 1000:.0f} ms per bcrypt check"

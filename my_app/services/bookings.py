@@ -23,7 +23,7 @@ the database has, so nothing is read back after the commit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -236,16 +236,17 @@ def _move(
     actor: User | None,
     reason: str | None,
     if_match: str | None = None,
-    take_turn: Callable[[], None] | None = None,
+    turn: sa.ColumnElement[bool] | None = None,
 ) -> None:
     """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit.
 
     The history row and the event are written first, as the move will leave the request;
-    then `take_turn` (if any) waits for other movers that must not overlap this one; then
-    one UPDATE, guarded by the status and version read, decides whether any of it stands
-    (the caller's rollback undoes it otherwise). So a turn lasts only the UPDATE and the
-    commit. With `if_match` (the client's `If-Match`), the version must also be the one
-    the client saw: a 412, checked by the same UPDATE, so nothing slips between.
+    then one UPDATE, guarded by the status and version read, decides whether any of it
+    stands (the caller's rollback undoes it otherwise). With `turn`, the UPDATE first waits
+    for its turn among movers that must not overlap this one, and a turn lasts only the
+    UPDATE and the commit. With `if_match` (the client's `If-Match`), the version must
+    also be the one the client saw: a 412, checked by the same UPDATE, so nothing slips
+    between.
     """
     check_precondition(booking, if_match)
     from_status, version = booking.status, booking.version
@@ -260,15 +261,14 @@ def _move(
     db.session.expire(booking, ["decided_by"])  # follows decided_by_id when next read
     outbox.record(booking, f"booking.{to_status}")
     db.session.flush()
-    if take_turn is not None:
-        take_turn()
+    guards = [
+        BookingRequest.id == booking.id,
+        BookingRequest.status == from_status,
+        BookingRequest.version == version,
+    ]
     moved = db.session.execute(
         sa.update(BookingRequest)
-        .where(
-            BookingRequest.id == booking.id,
-            BookingRequest.status == from_status,
-            BookingRequest.version == version,
-        )
+        .where(*guards, *([turn] if turn is not None else []))
         .values(**values, version=version + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -315,7 +315,7 @@ def accept(actor: User, booking_id: int, if_match: str | None = None) -> Booking
         # this one waited for its turn.
         _move(
             booking, "accepted", actor, None, if_match,
-            take_turn=lambda: catalog.lock_for_accepting(booking.resource_id),
+            turn=catalog.accepting_turn(booking.resource_id),
         )  # fmt: skip
     except IntegrityError:
         # The database refused an overlap with an accepted request of the same resource.

@@ -53,18 +53,21 @@ def require_bookable(resource_id: int) -> None:
         raise NotFound(f"There is no bookable resource {resource_id}.")
 
 
-def lock_for_accepting(resource_id: int) -> None:
-    """Hold the resource's row until commit, so accepts of one resource take turns.
+def accepting_turn(resource_id: int) -> sa.ColumnElement[bool]:
+    """A condition that, in the statement it guards, takes the resource's row until commit,
+    so that accepts of one resource take turns.
 
     FOR NO KEY UPDATE: submits, whose foreign key check takes a key-share
     lock on the same row, are not held up. SQLite has no row locks; its
     writers take turns anyway.
     """
-    db.session.execute(
+    turn = (
         sa.select(BookableResource.id)
         .where(BookableResource.id == resource_id)
         .with_for_update(key_share=True)
+        .cte("turn")
     )
+    return sa.exists(sa.select(turn.c.id))
 
 
 def _ensure_name_free(name: str, except_id: int | None = None) -> None:
