@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
@@ -54,8 +55,10 @@ def can_move(from_status: str, to_status: str) -> bool:
 # ---------------------------------------------------------------- reading
 
 
-def get_booking(booking_id: int) -> BookingRequest:
-    booking = db.session.get(BookingRequest, booking_id)
+def get_booking(booking_id: int, deciding: bool = False) -> BookingRequest:
+    """The request, or 404; `deciding` leaves out its decider, whom the decision replaces."""
+    options = [lazyload(BookingRequest.decided_by)] if deciding else []
+    booking = db.session.get(BookingRequest, booking_id, options=options)
     if booking is None:
         raise NotFound(f"There is no booking request {booking_id}.")
     return booking
@@ -198,8 +201,9 @@ def _move_values(to_status: str, actor: User | None, reason: str | None) -> dict
 
 
 def _write_history(ids: Iterable[int], from_status: str, values: dict) -> None:
+    # On the table: the rows need none of the ORM's bookkeeping.
     db.session.execute(
-        sa.insert(BookingHistory),
+        sa.insert(BookingHistory.__table__),
         [
             {"booking_id": booking_id, "from_status": from_status,
              "to_status": values["status"], "actor_id": values["decided_by_id"],
@@ -260,17 +264,12 @@ def _move(
         set_committed_value(booking, name, value)
     db.session.expire(booking, ["decided_by"])  # follows decided_by_id when next read
     outbox.record(booking, f"booking.{to_status}")
-    db.session.flush()
-    guards = [
-        BookingRequest.id == booking.id,
-        BookingRequest.status == from_status,
-        BookingRequest.version == version,
-    ]
+    table = BookingRequest.__table__  # the object already holds the new values
+    guards = [table.c.id == booking.id, table.c.status == from_status, table.c.version == version]
     moved = db.session.execute(
-        sa.update(BookingRequest)
+        table.update()
         .where(*guards, *([turn] if turn is not None else []))
         .values(**values, version=version + 1)
-        .execution_options(synchronize_session=False)
     ).rowcount
     if not moved:
         current = db.session.execute(
@@ -307,7 +306,7 @@ def _stale() -> PreconditionFailed:
 
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
     require_admin(actor)
-    booking = get_booking(booking_id)
+    booking = get_booking(booking_id, deciding=True)
     if booking.status == "pending" and booking.event_time <= utcnow():
         raise Conflict("The event has already started; the request can no longer be accepted.")
     try:
@@ -330,7 +329,7 @@ def reject(
     actor: User, booking_id: int, reason: str | None = None, if_match: str | None = None
 ) -> BookingRequest:
     require_admin(actor)
-    booking = get_booking(booking_id)
+    booking = get_booking(booking_id, deciding=True)
     _move(booking, "rejected", actor, reason, if_match)
     _commit_keeping_state()
     _tell_requester(booking, actor)

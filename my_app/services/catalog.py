@@ -48,7 +48,8 @@ def get_resource(resource_id: int, bookable: bool = False) -> BookableResource:
 
 def require_bookable(resource_id: int) -> None:
     """404 unless the resource exists and is active (one column read, not the row)."""
-    query = sa.select(BookableResource.active).where(BookableResource.id == resource_id)
+    resources = BookableResource.__table__
+    query = sa.select(resources.c.active).where(resources.c.id == resource_id)
     if not db.session.scalar(query):
         raise NotFound(f"There is no bookable resource {resource_id}.")
 

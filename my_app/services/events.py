@@ -17,7 +17,6 @@ right for the one deliverer process SQLite supports.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import uuid
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import orjson
 import sqlalchemy as sa
 from flask import current_app
 
@@ -43,23 +43,26 @@ _event_schema = EventSchema()
 # ---------------------------------------------------------------- recording
 
 
-def record(booking: BookingRequest, type: str) -> BookingEvent:
-    """Add the event `type` (`booking.accepted`, …) of `booking`, as it is now; no commit."""
+def record(booking: BookingRequest, type: str) -> str:
+    """Add the event `type` (`booking.accepted`, …) of `booking`, as it is now; no commit.
+    Returns the event's id."""
     now = utcnow()
     event_id = str(uuid.uuid4())
     body = _event_schema.dump({"id": event_id, "type": type, "occurred_at": now, "data": booking})
-    event = BookingEvent(
-        id=event_id,
-        type=type,
-        booking_id=booking.id,
-        occurred_at=now,
-        payload=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
+    # On the table: written at once, with none of the ORM's bookkeeping.
+    db.session.execute(
+        sa.insert(BookingEvent.__table__).values(
+            id=event_id,
+            type=type,
+            booking_id=booking.id,
+            occurred_at=now,
+            payload=orjson.dumps(body).decode(),  # compact UTF-8, as json.dumps(…) would be
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+        )
     )
-    db.session.add(event)
-    return event
+    return event_id
 
 
 def record_owner_deleted(user_id: int) -> None:

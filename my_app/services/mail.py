@@ -27,16 +27,19 @@ def _build(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def _send_console(message: EmailMessage) -> None:
-    # Decoded, so that links can be copied straight from the terminal.
+def _send_console(to: str, subject: str, body: str) -> None:
+    # As written, so that links can be copied straight from the terminal (and no MIME
+    # message is built just to be printed).
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
     print(  # noqa: T201
-        f"----- e-mail -----\nFrom: {message['From']}\nTo: {message['To']}\n"
-        f"Subject: {message['Subject']}\n\n{message.get_content()}------------------",
+        f"----- e-mail -----\nFrom: {sender}\nTo: {to}\nSubject: {subject}\n\n"
+        f"{body}------------------",
         flush=True,
     )
 
 
-def _send_smtp(message: EmailMessage) -> None:
+def _send_smtp(to: str, subject: str, body: str) -> None:
+    message = _build(to, subject, body)
     config = current_app.config
     try:
         with smtplib.SMTP(
@@ -51,10 +54,11 @@ def _send_smtp(message: EmailMessage) -> None:
         raise MailError(str(exc)) from exc
 
 
-def _send_ses(message: EmailMessage) -> None:
+def _send_ses(to: str, subject: str, body: str) -> None:
     import boto3  # only deployments that mail through SES pay for the import (~10 MB)
     from botocore.exceptions import BotoCoreError, ClientError
 
+    message = _build(to, subject, body)
     client = boto3.client("ses", region_name=current_app.config["AWS_REGION"])
     try:
         client.send_raw_email(
@@ -73,7 +77,7 @@ def send_mail(to: str, subject: str, body: str) -> bool:
     """Send one message; log and return False on failure, so a committed change is never undone."""
     backend = BACKENDS[current_app.config["MAIL_BACKEND"]]
     try:
-        backend(_build(to, subject, body))
+        backend(to, subject, body)
     except MailError as exc:
         log.error("could not send mail %r: %s", subject, exc)
         return False
