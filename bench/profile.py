@@ -4,7 +4,8 @@ Runs the app in this process under the production configuration that `make bench
 (PostgreSQL + Redis, rate limits off, its own random database and Redis prefix, both
 removed afterwards), sends each figure's request N times through Flask's test client under
 cProfile, and prints the functions that take the most time, with the SQL statements each
-request sent. Figures: me, random, submit, accept, list, login (default: all but login).
+request sent. Figures: me, random, submit, accept, list, deep (a page 90% down the table), login
+(default: all but deep and login).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def profile(options) -> None:
         )
         ids.append(answer.get_json()["id"])
 
+    page = client.get(f"/list_requests?limit={int(options.n * 0.9)}", headers=auth).get_json()
+    deep = page["next_cursor"]  # a page 90% of the way down the table
     requests = {
         "me": lambda i: client.get("/me", headers=auth),
         "random": lambda i: client.post(
@@ -107,6 +110,7 @@ def profile(options) -> None:
         ),
         "accept": lambda i: client.post("/accept_request", json={"id": ids[i]}, headers=auth),
         "list": lambda i: client.get("/list_requests?limit=20", headers=auth),
+        "deep": lambda i: client.get(f"/list_requests?limit=20&cursor={deep}", headers=auth),
         "login": lambda i: client.post("/login", json=login),
     }
     statements: list[str] = []

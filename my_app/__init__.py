@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from config import INSTANCE_DIR, Config, load_config
 
@@ -28,6 +29,7 @@ def create_app(
     app.config.from_object(config or load_config())
     app.config.update(overrides or {})
     app.json.sort_keys = False
+    app.session_interface = NoSessions()
     from my_app import jsonprovider  # orjson for every JSON response (my_app/jsonprovider.py)
 
     jsonprovider.init_app(app)
@@ -47,6 +49,18 @@ def create_app(
         commands.init_app(app)
     trust_proxies(app)
     return app
+
+
+class NoSessions(SessionInterface):
+    """No `flask.session`: every request carries its own token, and the console's refresh
+    token travels in a cookie of its own. Opening Flask's signed-cookie session on every
+    request would cost a serializer for nothing; writing to it raises."""
+
+    def open_session(self, app: Flask, request) -> None:
+        return None  # Flask then uses its null session
+
+    def save_session(self, app: Flask, session, response) -> None:
+        return None
 
 
 def trust_proxies(app: Flask) -> None:
