@@ -52,8 +52,8 @@ fuzz: ## schemathesis against a live server's /openapi.json, as a requester and 
 notebook: ## Re-run api_usage.ipynb against a live server and save its outputs
 	$(BIN)/python -m tools.run_notebook --save
 
-bench: ## Every figure of CONTRACT.md section 4 against its floors (PostgreSQL, Redis, wrk)
-	$(BIN)/python -m bench.run
+bench: ## Every performance figure against its floors (PostgreSQL, Redis, wrk); ARGS="--only submit"
+	$(BIN)/python -m bench.run $(ARGS)
 
 compose-dev: ## Docker: the app with reload, PostgreSQL, Redis and a mail catcher
 	docker compose -f docker-compose-dev.yaml up --build

@@ -1,4 +1,4 @@
-"""`make bench`: every figure of CONTRACT.md section 4, in one run, against two floors.
+"""`make bench`: every performance figure the service promises, in one run, against two floors.
 
 Starts my_app exactly as `make serve` runs it (deploy/uwsgi.ini, the HTTP router on
 UWSGI_HTTP, production configuration, PostgreSQL + Redis, rate limits off, its own random
@@ -13,7 +13,9 @@ chain) and POST /accept_request with 1,000 and then 1,000,000 rows in the table.
 
 It is a benchmark, not a test: figures below target are reported, never fatal.
 Options: --duration SECONDS per figure (default 4), --ini PATH (another uWSGI ini, e.g. to
-compare with an earlier one), --no-million (skip the 1M rows load).
+compare with an earlier one), --no-million (skip the 1M rows load), --only REGEX (only the
+figures whose label matches). Each figure also reports the CPU per request of the uWSGI
+processes and of the data stores; bench/profile.py shows where a request's time goes.
 """
 
 from __future__ import annotations
