@@ -50,6 +50,7 @@ setup(
             "ruff==0.17.5",
             "moto[secretsmanager,ses,sns,sqs]==5.2.5",
             "aiosmtpd==1.4.6",
+            "psutil==7.2.2",  # make bench: CPU per request of the server and the stores
             "requests==2.34.2",
             "freezegun==1.5.5",
             "openapi-spec-validator==0.9.0",
