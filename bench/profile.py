@@ -17,7 +17,6 @@ import datetime as dt
 import io
 import os
 import pstats
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.run import production_environ  # noqa: E402
 from tests.support import services  # noqa: E402
 
 BOOKING = {
@@ -52,20 +52,7 @@ def main() -> int:
     prefix = name + ":"
     url = services.create_database(name)
     try:
-        os.environ.update(
-            {
-                "APP_ENV": "production",
-                "DATABASE_URL": url,
-                "REDIS_URL": services.REDIS_URL,
-                "BLACKLIST_REDIS_PREFIX": prefix,
-                "RATELIMIT_KEY_PREFIX": prefix + "limits",
-                "RATELIMIT_ENABLED": "0",
-                "SECRET_KEY": secrets.token_urlsafe(48),
-                "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-                "MAIL_BACKEND": "console",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
+        os.environ.update(production_environ(url, prefix))
         profile(options)
     finally:
         services.drop_database(name)

@@ -299,13 +299,10 @@ def main() -> int:
         services.delete_redis_prefix(prefix)
 
 
-def bench(options, url: str, prefix: str, tmp: Path) -> int:
-    def wanted(label: str) -> bool:
-        return not options.only or re.search(options.only, label) is not None
-
-    processes = int(os.environ.get("UWSGI_PROCESSES", "4"))
-    jwt_key = secrets.token_urlsafe(48)
-    environ = {
+def production_environ(url: str, prefix: str) -> dict[str, str]:
+    """The production configuration a benchmark runs the app under: its own database and
+    Redis prefix, fresh secrets, rate limits off, mail on the console."""
+    return {
         "APP_ENV": "production",
         "DATABASE_URL": url,
         "REDIS_URL": services.REDIS_URL,
@@ -313,10 +310,19 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
         "RATELIMIT_KEY_PREFIX": prefix + "limits",
         "RATELIMIT_ENABLED": "0",
         "SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_SECRET_KEY": jwt_key,
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
         "MAIL_BACKEND": "console",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def bench(options, url: str, prefix: str, tmp: Path) -> int:
+    def wanted(label: str) -> bool:
+        return not options.only or re.search(options.only, label) is not None
+
+    processes = int(os.environ.get("UWSGI_PROCESSES", "4"))
+    environ = production_environ(url, prefix)
+    jwt_key = environ["JWT_SECRET_KEY"]
     flask = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("UWSGI_")}, **environ}
     started = time.perf_counter()
