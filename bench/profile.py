@@ -24,8 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import production_environ  # noqa: E402
-from tests.support import services  # noqa: E402
+from bench.run import production_environ, throwaway_stores  # noqa: E402
 
 BOOKING = {
     "topic": "bench",
@@ -45,18 +44,9 @@ def main() -> int:
         "--time", action="store_true", help="only time the requests, without the profiler"
     )
     options = parser.parse_args()
-    for reason in (services.postgres_reachable(), services.redis_reachable()):
-        if reason:
-            sys.exit(f"bench.profile needs PostgreSQL and Redis: {reason}")
-    name = services.unique_name("my_app_profile")
-    prefix = name + ":"
-    url = services.create_database(name)
-    try:
+    with throwaway_stores("bench.profile") as (url, prefix):
         os.environ.update(production_environ(url, prefix))
         profile(options)
-    finally:
-        services.drop_database(name)
-        services.delete_redis_prefix(prefix)
     return 0
 
 

@@ -284,16 +284,21 @@ def main() -> int:
     options = parser.parse_args()
     global WRK
     WRK = ensure_wrk()
+    with throwaway_stores("make bench") as (url, prefix), tempfile.TemporaryDirectory() as tmp:
+        return bench(options, url, prefix, Path(tmp))
+
+
+@contextlib.contextmanager
+def throwaway_stores(tool: str):
+    """A database of its own and a Redis prefix of its own, both removed afterwards."""
     for reason in (services.postgres_reachable(), services.redis_reachable()):
         if reason:
-            sys.exit(f"make bench needs PostgreSQL and Redis: {reason}")
-
+            sys.exit(f"{tool} needs PostgreSQL and Redis: {reason}")
     name = services.unique_name("my_app_bench")
     prefix = name + ":"
     url = services.create_database(name)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            return bench(options, url, prefix, Path(tmp))
+        yield url, prefix
     finally:
         services.drop_database(name)
         services.delete_redis_prefix(prefix)
