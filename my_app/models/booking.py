@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,16 @@ from my_app.extensions import db
 from my_app.models.types import UTCDateTime, utcnow
 from my_app.models.user import User
 
-BOOKING_STATUSES = ("pending", "accepted", "rejected", "cancelled", "expired")
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+BOOKING_STATUSES = tuple(status.value for status in BookingStatus)
 MAX_DURATION_MINUTES = 10080
 
 

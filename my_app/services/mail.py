@@ -73,6 +73,14 @@ def _send_ses(to: str, subject: str, body: str) -> None:
 BACKENDS = {"console": _send_console, "smtp": _send_smtp, "ses": _send_ses}
 
 
+def render(template: str, **context) -> tuple[str, str]:
+    """The subject and body of `templates/mail/<template>.txt`: its first line is the subject,
+    the rest after one blank line the body."""
+    text = current_app.jinja_env.get_template(f"mail/{template}.txt").render(**context)
+    subject, _, body = text.partition("\n\n")
+    return subject.strip(), body.strip("\n") + "\n"
+
+
 def send_mail(to: str, subject: str, body: str) -> bool:
     """Send one message; log and return False on failure, so a committed change is never undone."""
     backend = BACKENDS[current_app.config["MAIL_BACKEND"]]
