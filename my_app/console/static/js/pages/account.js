@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { alertSlot, button, field, h, heading, onSubmit, showProblem, toast } from "../dom.js";
-import { go } from "../main.js";
+import { go } from "../router.js";
 import { when } from "../time.js";
 
 export async function page(main) {

@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { alertSlot, append, badge, button, clearErrors, field, h, heading, onSubmit, select, showProblem, toast } from "../dom.js";
-import { go } from "../main.js";
+import { go } from "../router.js";
 import { MAX_DURATION_DAYS, addDays, clock, dateKey, day, fromDateKey, longDate, overlaps, span, startOfWeek, when } from "../time.js";
 import { bookingCard, reasonAction, resourceNames } from "./requests.js";
 

@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { alertSlot, append, badge, button, field, h, heading, link, onSubmit, select, showProblem, toast, clearErrors } from "../dom.js";
-import { go } from "../main.js";
+import { go } from "../router.js";
 import { pickerValue, span, when, withOffset, zone } from "../time.js";
 
 let countryList = null;

@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { alertSlot, field, h, heading, link, onSubmit, toast } from "../dom.js";
-import { go } from "../main.js";
+import { go } from "../router.js";
 
 function safeNext(params) {
   const next = params.get("next") || "";
