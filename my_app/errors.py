@@ -69,10 +69,6 @@ class UnprocessableEntity(AppError):
         super().__init__(detail, errors=errors)
 
 
-class ServiceUnavailable(AppError):
-    status, title, slug = 503, "Service Unavailable", "service-unavailable"
-
-
 def problem(
     status: int,
     title: str,

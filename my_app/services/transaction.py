@@ -48,14 +48,14 @@ def transaction(
         _begin(session)
         yield session
         session.expire_on_commit = not keep_state
-        session.commit()
+        db.session.commit()
     except IntegrityError:
-        session.rollback()
+        db.session.rollback()
         if conflict is None:
             raise
         raise (Conflict(conflict) if isinstance(conflict, str) else conflict()) from None
     except BaseException:
-        session.rollback()
+        db.session.rollback()
         raise
     finally:
         session.expire_on_commit = True
