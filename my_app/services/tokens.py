@@ -20,7 +20,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 
 from my_app.errors import InvalidToken
 from my_app.services import revocation, sessions
-from my_app.services.identity import Account, as_user  # noqa: F401  (as_user: bookings.py's)
+from my_app.services.identity import Account
 from my_app.services.sessions import Client
 from my_app.services.transaction import transaction
 
