@@ -56,7 +56,7 @@ fuzz: ## schemathesis against a live server's /openapi.json, as a requester and 
 notebook: ## Re-run api_usage.ipynb against a live server and save its outputs
 	$(BIN)/python -m tools.run_notebook --save
 
-bench: ## Every performance figure against its floors (PostgreSQL, Redis, wrk); ARGS="--only submit"
+bench: ## Every performance figure against its floors (PostgreSQL, Redis, wrk); ARGS="--only submit --pgbouncer"
 	$(BIN)/python -m bench.run $(ARGS)
 
 compose-dev: ## Docker: the app with reload, PostgreSQL, Redis and a mail catcher

@@ -51,6 +51,7 @@ setup(
             "moto[secretsmanager,ses,sns,sqs]==5.2.5",
             "aiosmtpd==1.4.6",
             "psutil==7.2.2",  # make bench: CPU per request of the server and the stores
+            "psycopg-pool==3.3.3",  # make bench: the stack floors' connection pool
             "requests==2.34.2",
             "freezegun==1.5.5",
             "openapi-spec-validator==0.9.0",
