@@ -31,7 +31,9 @@ test: ## Run the whole test suite
 unit: ## Run only the unit tests: rules that need no HTTP and no database (under a second)
 	$(BIN)/pytest tests/unit
 
-serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers
+# Production unless APP_ENV says otherwise: a forgotten variable never means the development keys.
+serve: export APP_ENV ?= production
+serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers (APP_ENV=production)
 	$(FLASK) db upgrade
 	UWSGI_HTTP=$(HOST):$(PORT) $(BIN)/uwsgi --ini deploy/uwsgi.ini
 

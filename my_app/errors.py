@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, json
@@ -147,8 +148,35 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(code, error.name, detail, headers=headers)
 
 
+def describe(error: BaseException) -> str:
+    """An error as a log may show it. A database error's own text can quote the values of
+    a statement (PostgreSQL's DETAIL: "Failing row contains (…)", "Key (…)=(…)", an invalid
+    input's value): only its kind, SQLSTATE, constraint and statement are kept."""
+    if not isinstance(error, DBAPIError):
+        return f"{type(error).__name__}: {error}"
+    orig = error.orig
+    diag = getattr(orig, "diag", None)
+    facts = {
+        "sqlstate": getattr(orig, "sqlstate", None),
+        "code": getattr(orig, "sqlite_errorname", None),
+        "table": getattr(diag, "table_name", None),
+        "constraint": getattr(diag, "constraint_name", None),
+    }
+    parts = [f"{type(error).__name__} ({type(orig).__module__}.{type(orig).__name__})"]
+    parts += [f"{key}={value}" for key, value in facts.items() if value]
+    return " ".join(parts) + f" in: {error.statement}"
+
+
+def _log_error(message: str, error: BaseException) -> None:
+    if isinstance(error, DBAPIError):  # its traceback, without its text
+        trace = "".join(traceback.format_tb(error.__traceback__))
+        log.error("%s: %s\nTraceback (most recent call last):\n%s", message, describe(error), trace)
+    else:
+        log.error("%s", message, exc_info=error)
+
+
 def handle_unavailable(error: Exception) -> Response:
-    log.error("dependency unavailable: %s", error)
+    log.error("dependency unavailable: %s", describe(error))
     return problem(
         503,
         "Service Unavailable",
@@ -164,7 +192,7 @@ def handle_blacklist_unavailable(error: BlacklistUnavailable) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
-    log.exception("unhandled error", exc_info=error)
+    _log_error("unhandled error", error)
     return problem(500, "Internal Server Error", "The server could not complete the request.")
 
 

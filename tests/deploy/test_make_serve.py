@@ -30,6 +30,7 @@ def test_make_serve_migrates_then_serves_production_over_http_with_four_workers(
         "RATELIMIT_KEY_PREFIX": private_redis_prefix + "limits",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "MAIL_BACKEND": "smtp",
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "UWSGI_STATS": f"127.0.0.1:{stats_port}",  # uWSGI reads UWSGI_<OPTION> variables
