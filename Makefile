@@ -10,7 +10,7 @@ UWSGI_PROCESSES ?= 4
 export UWSGI_PROCESSES
 
 .DEFAULT_GOAL := help
-.PHONY: help prepare start test unit serve migrate lint format fuzz notebook bench compose-dev compose-prd clean
+.PHONY: help prepare start test unit serve migrate lint audit format fuzz notebook bench compose-dev compose-prd clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -40,9 +40,13 @@ serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) work
 migrate: ## Apply migrations to DATABASE_URL
 	$(FLASK) db upgrade
 
-lint: ## ruff lint and format check
+lint: ## ruff lint and format check; Bandit: no medium or high finding (low ones marked `# nosec`)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --recursive --severity-level medium my_app config.py blacklist.py wsgi.py
+
+audit: ## pip-audit of the installed packages: fails on a known vulnerability, says so when it cannot check
+	$(BIN)/python -m tools.audit
 
 format: ## Format the code with ruff (and apply safe lint fixes)
 	$(BIN)/ruff check --fix .

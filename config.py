@@ -18,8 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
-DEV_SECRET_KEY = "dev-secret-key-not-for-production-0000000000"
-DEV_JWT_SECRET_KEY = "dev-jwt-secret-key-not-for-production-000000"
+# Development only: production refuses both (KNOWN_DEFAULT_SECRETS below).
+DEV_SECRET_KEY = "dev-secret-key-not-for-production-0000000000"  # nosec B105  # development only
+DEV_JWT_SECRET_KEY = "dev-jwt-secret-key-not-for-production-000000"  # nosec B105  # development only
 # Values that must never sign anything in production: ours, and the usual suspects.
 KNOWN_DEFAULT_SECRETS = frozenset(
     {
