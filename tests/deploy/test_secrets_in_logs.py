@@ -1,6 +1,7 @@
 """Secrets stay out of logs: a flow carrying every kind of secret through nginx and uWSGI
 (the shipped site and deploy/uwsgi.ini), then every line the app, uWSGI and nginx wrote."""
 
+import contextlib
 import subprocess
 import time
 from urllib.parse import urlsplit
@@ -151,3 +152,41 @@ def test_no_secret_reaches_any_log_of_nginx_uwsgi_or_the_app(
         assert '"path":"/user_confirm/<string:token>"' in uwsgi_log.replace(": ", ":")
         assert '"path":"/resources/<id:resource_id>/calendar.ics"' in uwsgi_log.replace(": ", ":")
     assert "dependency unavailable" in uwsgi_log and "FROM users" in uwsgi_log
+
+
+@pytest.mark.parametrize("stack", [("postgresql", "redis")])
+def test_a_request_killed_by_harakiri_is_reported_without_its_token(
+    nginx_binary, app, mailbox, tmp_path
+):
+    """uWSGI names the request a harakiri killed by its REQUEST_URI: the one nginx or its own
+    HTTP router handed it, never the raw target."""
+    environ = {**environ_for(app), "DATABASE_TIMEOUT_SECONDS": "20"}
+    server = UWSGIServer(environ, processes=1, uwsgi_socket=True, ini=UWSGI_INI, http_router=True)
+    server.args += ["--harakiri", "2"]  # after the ini's 30 s, so it wins
+    with server as host:
+        port = services.free_port()
+        conf = render_site(port, loopback_upstream([host.socket_port]), tmp_path)
+        nginx = subprocess.Popen([nginx_binary, "-p", str(tmp_path), "-c", str(conf)])
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_ready(f"{base}/nginx-health", nginx, timeout=10)
+            user = {"username": "carol", "email": "carol@example.com", "password": PASSWORD}
+            assert requests.post(f"{base}/register", json=user, timeout=T).status_code == 201
+            confirm = urlsplit(mailbox.confirmation_link(user["email"])).path
+            stuck = [f"{base}{confirm}", f"{host.url}/resources/1/calendar.ics?token=stuck-feed"]
+            url = app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", "")
+            with psycopg.connect(url) as holder:
+                holder.execute("LOCK TABLE users, resources IN ACCESS EXCLUSIVE MODE")
+                for address in stuck:  # each waits on the lock until harakiri kills its worker
+                    with contextlib.suppress(requests.RequestException):
+                        requests.get(address, timeout=T)
+                holder.rollback()
+            wait_until_ready(f"{host.url}/health", None, timeout=30)
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+        output = host.output()
+    assert output.count("HARAKIRI ON WORKER") >= 2, output[-3000:]
+    for secret in (confirm.rsplit("/", 1)[1], "stuck-feed"):
+        assert secret not in output, output[-3000:]
+    assert "GET /user_confirm/..." in output  # through nginx: the masked path
