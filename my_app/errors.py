@@ -167,12 +167,32 @@ def describe(error: BaseException) -> str:
     return " ".join(parts) + f" in: {error.statement}"
 
 
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and the exceptions it was raised from or while handling, newest first; a
+    database error ends it (its cause is the driver's error, with the same text)."""
+    chain = [error]
+    while not isinstance(chain[-1], DBAPIError):
+        last = chain[-1]
+        earlier = last.__cause__ or (None if last.__suppress_context__ else last.__context__)
+        if earlier is None or earlier in chain:
+            break
+        chain.append(earlier)
+    return chain
+
+
 def _log_error(message: str, error: BaseException) -> None:
-    if isinstance(error, DBAPIError):  # its traceback, without its text
-        trace = "".join(traceback.format_tb(error.__traceback__))
-        log.error("%s: %s\nTraceback (most recent call last):\n%s", message, describe(error), trace)
-    else:
+    chain = _chain(error)
+    if not isinstance(chain[-1], DBAPIError):
         log.error("%s", message, exc_info=error)
+        return
+    # Each traceback as Python prints it, but a database error's text replaced by describe().
+    parts = [
+        "Traceback (most recent call last):\n"
+        + "".join(traceback.format_tb(e.__traceback__))
+        + describe(e)
+        for e in reversed(chain)
+    ]
+    log.error("%s\n%s", message, "\n\nwhich led to:\n\n".join(parts))
 
 
 def handle_unavailable(error: Exception) -> Response:

@@ -115,6 +115,7 @@ SQL_CANARY = "sql-parameter-canary-5f3a9c"
 def failing_sql_app(make_app, stack):
     """An app with a route whose statement fails, its parameters carrying `SQL_CANARY`."""
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     from my_app.extensions import db
 
@@ -124,11 +125,19 @@ def failing_sql_app(make_app, stack):
     def bad_insert():  # users.email and the rest are NOT NULL
         db.session.execute(text("INSERT INTO users (username) VALUES (:u)"), {"u": SQL_CANARY})
 
+    @app.route("/bug-while-handling")
+    def bug_while_handling():
+        try:
+            bad_insert()
+        except DBAPIError:  # a bug while handling it: its traceback shows the first error
+            raise KeyError("a bug in the handler")  # noqa: B904
+
     return app
 
 
-def test_a_failed_statement_is_logged_without_its_parameters(failing_sql_app, caplog, capfd):
-    response = failing_sql_app.test_client().get("/bad-insert")
+@pytest.mark.parametrize("path", ["/bad-insert", "/bug-while-handling"])
+def test_a_failed_statement_is_logged_without_its_parameters(failing_sql_app, path, caplog, capfd):
+    response = failing_sql_app.test_client().get(path)
     assert_problem(response, 500)
     assert "INSERT INTO users" in caplog.text  # the statement, not its values
     assert "Traceback" in caplog.text
