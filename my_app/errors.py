@@ -70,10 +70,6 @@ class UnprocessableEntity(AppError):
         super().__init__(detail, errors=errors)
 
 
-class ServiceUnavailable(AppError):
-    status, title, slug = 503, "Service Unavailable", "service-unavailable"
-
-
 def problem(
     status: int,
     title: str,
@@ -196,6 +192,8 @@ def _log_error(message: str, error: BaseException) -> None:
 
 
 def handle_unavailable(error: Exception) -> Response:
+    # describe() keeps SQLite's extended code: a lock waited for in vain (SQLITE_BUSY) is
+    # told from one refused at once (SQLITE_BUSY_SNAPSHOT: a reader that tried to write).
     log.error("dependency unavailable: %s", describe(error))
     return problem(
         503,
