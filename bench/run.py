@@ -422,7 +422,7 @@ def throwaway_stores(tool: str):
 
 def production_environ(url: str, prefix: str) -> dict[str, str]:
     """The production configuration a benchmark runs the app under: its own database and
-    Redis prefix, fresh secrets, rate limits off, mail on the console."""
+    Redis prefix, fresh secrets, rate limits off, mail (none is sent) to a local server."""
     return {
         "APP_ENV": "production",
         "DATABASE_URL": url,
@@ -432,7 +432,7 @@ def production_environ(url: str, prefix: str) -> dict[str, str]:
         "RATELIMIT_ENABLED": "0",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "MAIL_BACKEND": "console",
+        "MAIL_BACKEND": "smtp",
         "LOG_LEVEL": "WARNING",
     }
 
