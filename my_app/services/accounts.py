@@ -184,6 +184,13 @@ def _set_password(user: User, password_hash: str, keep_sid: str | None = None) -
     sessions.revoke_all(user, keep_sid=keep_sid)
 
 
+def replace_password(user_id: int, password: str) -> None:
+    """Set a password chosen by the operator's tooling (`rotate-password`); every session ends."""
+    password_hash = hash_password(password)
+    with transaction():
+        _set_password(get_user(user_id, lock=True), password_hash)
+
+
 # ---------------------------------------------------------------- forgotten and changed passwords
 
 

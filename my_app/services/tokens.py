@@ -27,6 +27,8 @@ from my_app.services.transaction import transaction
 Claims = dict[str, Any]
 SUCCESSOR_POLL_SECONDS = 0.05
 
+TOKEN_TYPE = "Bearer"  # nosec B105  # the token type of RFC 6750, not a secret
+
 
 def login(account, client: Client) -> dict[str, Any]:
     """A new session for `account` (an authenticated user): its row, and its first pair."""
@@ -52,7 +54,7 @@ def _pair(access_token: str, refresh_token: str) -> dict[str, Any]:
     return {
         "access_token": access_token,
         "refresh_token": refresh_token,
-        "token_type": "Bearer",
+        "token_type": TOKEN_TYPE,
         "expires_in": int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
     }
 
