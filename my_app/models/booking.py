@@ -31,10 +31,30 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+APPROVALS = ("required", "auto")
+QUOTA_PERIODS = ("day", "week", "month")
+# The rules a resource's requests follow; None is no limit (see services/rules.py).
+RULE_NAMES = (
+    "min_notice_minutes",
+    "max_advance_days",
+    "min_duration_minutes",
+    "max_duration_minutes",
+    "buffer_minutes",
+    "opening_hours",
+    "quota",
+)
+
+
 class BookableResource(db.Model):
-    """Something that can be booked: a speaker, a room, a vehicle."""
+    """Something that can be booked: a speaker, a room, a vehicle; and its booking rules."""
 
     __tablename__ = "resources"
+    __table_args__ = (
+        sa.CheckConstraint(f"approval IN {APPROVALS}", name="approval"),
+        sa.CheckConstraint(f"quota_per IN {QUOTA_PERIODS}", name="quota_per"),
+        sa.CheckConstraint("(quota_minutes IS NULL) = (quota_per IS NULL)", name="quota"),
+        sa.CheckConstraint("buffer_minutes >= 0", name="buffer"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -45,6 +65,41 @@ class BookableResource(db.Model):
     calendar_token: Mapped[str | None] = mapped_column(
         sa.String(64), unique=True, index=True, default=new_calendar_token
     )
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    approval: Mapped[str] = mapped_column(
+        sa.String(16), default="required", server_default="required"
+    )
+    min_notice_minutes: Mapped[int | None]
+    max_advance_days: Mapped[int | None]
+    min_duration_minutes: Mapped[int | None]
+    max_duration_minutes: Mapped[int | None]
+    # Read by the database itself when a request becomes accepted (migration 0007).
+    buffer_minutes: Mapped[int | None]
+    # {"mon": [["08:00", "18:00"]], ..., "sun": []}: local times in `time_zone`.
+    opening_hours: Mapped[dict | None] = mapped_column(sa.JSON)
+    quota_minutes: Mapped[int | None]
+    quota_per: Mapped[str | None] = mapped_column(sa.String(8))
+
+    @property
+    def quota(self) -> dict | None:
+        if self.quota_minutes is None:
+            return None
+        return {"hours": self.quota_minutes / 60, "per": self.quota_per}
+
+    @quota.setter
+    def quota(self, value: dict | None) -> None:
+        self.quota_minutes = None if value is None else round(value["hours"] * 60)
+        self.quota_per = None if value is None else value["per"]
+
+    @property
+    def rules(self) -> dict:
+        """The rules as the API shows them: every rule, None where there is no limit."""
+        return {name: getattr(self, name) for name in RULE_NAMES}
+
+    @property
+    def approvers(self) -> list:
+        # Placeholder until the approvers relationship lands (issue 21's other half).
+        return []
 
 
 sa.Index("uq_resources_name_lower", sa.func.lower(BookableResource.name), unique=True)
