@@ -25,6 +25,10 @@ def _zone_names() -> frozenset[str]:
 class TimeZone(Trimmed):
     """An IANA time zone name, e.g. "Europe/Berlin"."""
 
+    def __init__(self, **kwargs):
+        description = "An IANA time zone name, e.g. 'Europe/Berlin' or 'UTC'"
+        super().__init__(metadata={"description": description}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         name = super()._deserialize(value, attr, data, **kwargs)
         if name not in _zone_names():
@@ -37,7 +41,9 @@ class Span(fields.List):
 
     def __init__(self, **kwargs):
         clock = Text(validate=validate.Regexp(CLOCK, error='Not a time "HH:MM" (00:00-24:00).'))
-        super().__init__(clock, **kwargs)
+        super().__init__(
+            clock, validate=validate.Length(equal=2), metadata={"description": SPAN_FORM}, **kwargs
+        )
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list) or len(value) != 2:
@@ -70,7 +76,9 @@ class Hours(fields.Float):
 
     def __init__(self, **kwargs):
         limit = validate.Range(min=0, min_inclusive=False, max=MONTH_HOURS)
-        super().__init__(allow_nan=False, validate=limit, **kwargs)
+        super().__init__(
+            allow_nan=False, validate=limit, metadata={"exclusiveMinimum": True}, **kwargs
+        )
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
