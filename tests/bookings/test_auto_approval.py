@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from my_app.extensions import db
 from my_app.models import BookingEvent
-from tests.support.api import assert_problem, future
+from tests.support.api import assert_problem, booking_body, future
+from tests.support.concurrency import at_once
 
 
 def _event_types(app, booking_id: int) -> list[str]:
@@ -64,3 +65,20 @@ def test_a_pending_request_of_an_auto_resource_stays_for_an_admin(api):
     seen = api.client.get(f"/request/{pending['id']}", headers=alice.headers).json
     assert seen["status"] == "pending"
     assert api.decide(admin, "accept", pending["id"]).status_code == 200
+
+
+def test_two_overlapping_submits_at_the_same_moment_are_not_both_accepted(app, api):
+    admin, alice, bob = api.admin(), api.user(), api.user()
+    room = api.resource(admin, approval="auto")
+    bodies = [
+        booking_body(resource_id=room["id"], event_time=future(48, minutes)) for minutes in (0, 30)
+    ]
+
+    def submit(account, body):
+        return lambda client: client.post("/submit_request", json=body, headers=account.headers)
+
+    responses = at_once(app, [submit(alice, bodies[0]), submit(bob, bodies[1])])
+    assert sorted(r.status_code for r in responses) == [201, 409], [r.json for r in responses]
+    winner = next(r.json for r in responses if r.status_code == 201)
+    loser = next(r.json for r in responses if r.status_code == 409)
+    assert winner["status"] == "accepted" and str(winner["id"]) in loser["detail"]
