@@ -56,12 +56,7 @@ BECOMES_ACCEPTED = """NEW.status = 'accepted' AND (OLD.status IS DISTINCT FROM '
 COLUMNS = "status, event_time, end_time, resource_id"
 
 
-def _sqlite_plus(column: str, sign: str) -> str:
-    """`column` (stored text) moved by the resource's buffer, in the same text form."""
-    return f"(datetime({column}, '{sign}' || r.buffer_minutes || ' minutes') || substr({column}, 20))"
-
-
-SQLITE_BUFFER = f"""
+SQLITE_BUFFER = """
     SELECT RAISE(ABORT, 'booking_buffer: accepted requests of a resource keep its buffer apart')
     WHERE EXISTS (
         SELECT 1 FROM booking_requests AS other JOIN resources AS r ON r.id = NEW.resource_id
@@ -69,8 +64,11 @@ SQLITE_BUFFER = f"""
           AND other.resource_id = NEW.resource_id
           AND other.status = 'accepted'
           AND other.id IS NOT NEW.id
-          AND other.event_time < {_sqlite_plus("NEW.end_time", "+")}
-          AND {_sqlite_plus("NEW.event_time", "-")} < other.end_time
+          AND other.event_time
+              < (datetime(NEW.end_time, '+' || r.buffer_minutes || ' minutes')
+                 || substr(NEW.end_time, 20))
+          AND (datetime(NEW.event_time, '-' || r.buffer_minutes || ' minutes')
+               || substr(NEW.event_time, 20)) < other.end_time
     );
 """
 
@@ -109,8 +107,9 @@ def upgrade():
             "FOR EACH ROW WHEN (NEW.status = 'accepted') EXECUTE FUNCTION booking_keeps_buffer()"
         )
         op.execute(
-            f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {COLUMNS} ON booking_requests "
-            f"FOR EACH ROW WHEN ({BECOMES_ACCEPTED}) EXECUTE FUNCTION booking_keeps_buffer()"
+            f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {COLUMNS} "
+            f"ON booking_requests FOR EACH ROW WHEN ({BECOMES_ACCEPTED}) "
+            "EXECUTE FUNCTION booking_keeps_buffer()"
         )
     else:
         op.execute(
@@ -119,8 +118,8 @@ def upgrade():
         )
         becomes_accepted = BECOMES_ACCEPTED.replace("IS DISTINCT FROM", "IS NOT")
         op.execute(
-            f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {COLUMNS} ON booking_requests "
-            f"WHEN {becomes_accepted} BEGIN {SQLITE_BUFFER} END"
+            f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {COLUMNS} "
+            f"ON booking_requests WHEN {becomes_accepted} BEGIN {SQLITE_BUFFER} END"
         )
 
 

@@ -205,6 +205,72 @@ for _trigger in (
     )
 
 
+# Accepted requests of a resource also keep its `buffer_minutes` apart: a trigger reads the
+# buffer as it is when a row becomes accepted (or an accepted one moves), so raising it never
+# undoes an acceptance. On PostgreSQL the trigger first takes the resource's row, the turn
+# that accepts of one resource take. As migration 0007 made them.
+_BECOMES_ACCEPTED = """NEW.status = 'accepted' AND (OLD.status IS DISTINCT FROM 'accepted'
+    OR OLD.event_time IS DISTINCT FROM NEW.event_time OR OLD.end_time IS DISTINCT FROM NEW.end_time
+    OR OLD.resource_id IS DISTINCT FROM NEW.resource_id)"""
+_PG_BUFFER = """
+CREATE FUNCTION booking_keeps_buffer() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    buffer interval;
+BEGIN
+    SELECT make_interval(mins => coalesce(buffer_minutes, 0)) INTO buffer
+    FROM resources WHERE id = NEW.resource_id FOR NO KEY UPDATE;
+    IF buffer > interval '0' AND EXISTS (
+        SELECT 1 FROM booking_requests AS other
+        WHERE other.resource_id = NEW.resource_id
+          AND other.status = 'accepted'
+          AND other.id <> NEW.id
+          AND tstzrange(other.event_time, other.end_time, '[)')
+              && tstzrange(NEW.event_time - buffer, NEW.end_time + buffer, '[)')
+    ) THEN
+        RAISE EXCEPTION 'booking_buffer: accepted requests of resource % keep % apart',
+            NEW.resource_id, buffer
+            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'booking_buffer';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+# SQLite stores times as text ('YYYY-MM-DD HH:MM:SS.ffffff'): moved by the buffer, same form.
+_SQLITE_BUFFER = """
+    SELECT RAISE(ABORT, 'booking_buffer: accepted requests of a resource keep its buffer apart')
+    WHERE EXISTS (
+        SELECT 1 FROM booking_requests AS other JOIN resources AS r ON r.id = NEW.resource_id
+        WHERE r.buffer_minutes > 0
+          AND other.resource_id = NEW.resource_id
+          AND other.status = 'accepted'
+          AND other.id IS NOT NEW.id
+          AND other.event_time
+              < (datetime(NEW.end_time, '+' || r.buffer_minutes || ' minutes')
+                 || substr(NEW.end_time, 20))
+          AND (datetime(NEW.event_time, '-' || r.buffer_minutes || ' minutes')
+               || substr(NEW.event_time, 20)) < other.end_time
+    );
+"""
+_BUFFER_COLUMNS = "status, event_time, end_time, resource_id"
+for _ddl, _dialect in (
+    (_PG_BUFFER, "postgresql"),
+    ("CREATE TRIGGER booking_buffer_insert BEFORE INSERT ON booking_requests FOR EACH ROW "
+     "WHEN (NEW.status = 'accepted') EXECUTE FUNCTION booking_keeps_buffer()", "postgresql"),
+    (f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {_BUFFER_COLUMNS} "
+     f"ON booking_requests FOR EACH ROW WHEN ({_BECOMES_ACCEPTED}) "
+     "EXECUTE FUNCTION booking_keeps_buffer()", "postgresql"),
+    ("CREATE TRIGGER booking_buffer_insert BEFORE INSERT ON booking_requests "
+     f"WHEN NEW.status = 'accepted' BEGIN {_SQLITE_BUFFER} END", "sqlite"),
+    (f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {_BUFFER_COLUMNS} "
+     f"ON booking_requests WHEN {_BECOMES_ACCEPTED.replace('IS DISTINCT FROM', 'IS NOT')} "
+     f"BEGIN {_SQLITE_BUFFER} END", "sqlite"),
+):  # fmt: skip
+    sa.event.listen(
+        BookingRequest.__table__,
+        "after_create",
+        sa.DDL(_ddl.replace("%", "%%")).execute_if(dialect=_dialect),  # DDL formats with %
+    )
+
+
 class BookingHistory(db.Model):
     """One row per status change, submission included; never updated."""
 
