@@ -59,7 +59,7 @@ def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, 
         "from_": start,
         "to": end,
         "busy": merge(widened, start, end),
-        "closed": merge(closed, start, end),
+        "closed": merge(sorted(closed), start, end),  # blackouts join these, in any order
     }
 
 
