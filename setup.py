@@ -42,6 +42,7 @@ setup(
         "python-json-logger==4.2.0",
         "icalendar==7.3.0",
         "orjson==3.13.0",
+        "tzdata==2026.6",  # zoneinfo's IANA zones where the OS has none
     ],
     extras_require={
         "dev": [

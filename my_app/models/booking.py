@@ -31,10 +31,30 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+APPROVALS = ("required", "auto")
+QUOTA_PERIODS = ("day", "week", "month")
+# The rules a resource's requests follow; None is no limit (see services/rules.py).
+RULE_NAMES = (
+    "min_notice_minutes",
+    "max_advance_days",
+    "min_duration_minutes",
+    "max_duration_minutes",
+    "buffer_minutes",
+    "opening_hours",
+    "quota",
+)
+
+
 class BookableResource(db.Model):
-    """Something that can be booked: a speaker, a room, a vehicle."""
+    """Something that can be booked: a speaker, a room, a vehicle; and its booking rules."""
 
     __tablename__ = "resources"
+    __table_args__ = (
+        sa.CheckConstraint(f"approval IN {APPROVALS}", name="approval"),
+        sa.CheckConstraint(f"quota_per IN {QUOTA_PERIODS}", name="quota_per"),
+        sa.CheckConstraint("(quota_minutes IS NULL) = (quota_per IS NULL)", name="quota"),
+        sa.CheckConstraint("buffer_minutes >= 0", name="buffer"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -45,6 +65,41 @@ class BookableResource(db.Model):
     calendar_token: Mapped[str | None] = mapped_column(
         sa.String(64), unique=True, index=True, default=new_calendar_token
     )
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    approval: Mapped[str] = mapped_column(
+        sa.String(16), default="required", server_default="required"
+    )
+    min_notice_minutes: Mapped[int | None]
+    max_advance_days: Mapped[int | None]
+    min_duration_minutes: Mapped[int | None]
+    max_duration_minutes: Mapped[int | None]
+    # Read by the database itself when a request becomes accepted (migration 0007).
+    buffer_minutes: Mapped[int | None]
+    # {"mon": [["08:00", "18:00"]], ..., "sun": []}: local times in `time_zone`.
+    opening_hours: Mapped[dict | None] = mapped_column(sa.JSON)
+    quota_minutes: Mapped[int | None]
+    quota_per: Mapped[str | None] = mapped_column(sa.String(8))
+
+    @property
+    def quota(self) -> dict | None:
+        if self.quota_minutes is None:
+            return None
+        return {"hours": self.quota_minutes / 60, "per": self.quota_per}
+
+    @quota.setter
+    def quota(self, value: dict | None) -> None:
+        self.quota_minutes = None if value is None else round(value["hours"] * 60)
+        self.quota_per = None if value is None else value["per"]
+
+    @property
+    def rules(self) -> dict:
+        """The rules as the API shows them: every rule, None where there is no limit."""
+        return {name: getattr(self, name) for name in RULE_NAMES}
+
+    @property
+    def approvers(self) -> list:
+        # Placeholder until the approvers relationship lands (issue 21's other half).
+        return []
 
 
 sa.Index("uq_resources_name_lower", sa.func.lower(BookableResource.name), unique=True)
@@ -147,6 +202,72 @@ for _trigger in (
 ):
     sa.event.listen(
         BookingRequest.__table__, "after_create", sa.DDL(_trigger).execute_if(dialect="sqlite")
+    )
+
+
+# Accepted requests of a resource also keep its `buffer_minutes` apart: a trigger reads the
+# buffer as it is when a row becomes accepted (or an accepted one moves), so raising it never
+# undoes an acceptance. On PostgreSQL the trigger first takes the resource's row, the turn
+# that accepts of one resource take. As migration 0007 made them.
+_BECOMES_ACCEPTED = """NEW.status = 'accepted' AND (OLD.status IS DISTINCT FROM 'accepted'
+    OR OLD.event_time IS DISTINCT FROM NEW.event_time OR OLD.end_time IS DISTINCT FROM NEW.end_time
+    OR OLD.resource_id IS DISTINCT FROM NEW.resource_id)"""
+_PG_BUFFER = """
+CREATE FUNCTION booking_keeps_buffer() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    buffer interval;
+BEGIN
+    SELECT make_interval(mins => coalesce(buffer_minutes, 0)) INTO buffer
+    FROM resources WHERE id = NEW.resource_id FOR NO KEY UPDATE;
+    IF buffer > interval '0' AND EXISTS (
+        SELECT 1 FROM booking_requests AS other
+        WHERE other.resource_id = NEW.resource_id
+          AND other.status = 'accepted'
+          AND other.id <> NEW.id
+          AND tstzrange(other.event_time, other.end_time, '[)')
+              && tstzrange(NEW.event_time - buffer, NEW.end_time + buffer, '[)')
+    ) THEN
+        RAISE EXCEPTION 'booking_buffer: accepted requests of resource % keep % apart',
+            NEW.resource_id, buffer
+            USING ERRCODE = 'exclusion_violation', CONSTRAINT = 'booking_buffer';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+# SQLite stores times as text ('YYYY-MM-DD HH:MM:SS.ffffff'): moved by the buffer, same form.
+_SQLITE_BUFFER = """
+    SELECT RAISE(ABORT, 'booking_buffer: accepted requests of a resource keep its buffer apart')
+    WHERE EXISTS (
+        SELECT 1 FROM booking_requests AS other JOIN resources AS r ON r.id = NEW.resource_id
+        WHERE r.buffer_minutes > 0
+          AND other.resource_id = NEW.resource_id
+          AND other.status = 'accepted'
+          AND other.id IS NOT NEW.id
+          AND other.event_time
+              < (datetime(NEW.end_time, '+' || r.buffer_minutes || ' minutes')
+                 || substr(NEW.end_time, 20))
+          AND (datetime(NEW.event_time, '-' || r.buffer_minutes || ' minutes')
+               || substr(NEW.event_time, 20)) < other.end_time
+    );
+"""
+_BUFFER_COLUMNS = "status, event_time, end_time, resource_id"
+for _ddl, _dialect in (
+    (_PG_BUFFER, "postgresql"),
+    ("CREATE TRIGGER booking_buffer_insert BEFORE INSERT ON booking_requests FOR EACH ROW "
+     "WHEN (NEW.status = 'accepted') EXECUTE FUNCTION booking_keeps_buffer()", "postgresql"),
+    (f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {_BUFFER_COLUMNS} "
+     f"ON booking_requests FOR EACH ROW WHEN ({_BECOMES_ACCEPTED}) "
+     "EXECUTE FUNCTION booking_keeps_buffer()", "postgresql"),
+    ("CREATE TRIGGER booking_buffer_insert BEFORE INSERT ON booking_requests "
+     f"WHEN NEW.status = 'accepted' BEGIN {_SQLITE_BUFFER} END", "sqlite"),
+    (f"CREATE TRIGGER booking_buffer_update BEFORE UPDATE OF {_BUFFER_COLUMNS} "
+     f"ON booking_requests WHEN {_BECOMES_ACCEPTED.replace('IS DISTINCT FROM', 'IS NOT')} "
+     f"BEGIN {_SQLITE_BUFFER} END", "sqlite"),
+):  # fmt: skip
+    sa.event.listen(
+        BookingRequest.__table__,
+        "after_create",
+        sa.DDL(_ddl.replace("%", "%%")).execute_if(dialect=_dialect),  # DDL formats with %
     )
 
 

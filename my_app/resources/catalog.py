@@ -38,6 +38,11 @@ class ResourceList(Resource):
 
 
 class ResourceItem(Resource):
+    @endpoint("get_resource", auth="access", response=ResourceSchema, errors=(404,), tags=TAGS)
+    def get(self, resource_id: int):
+        """One resource with its booking rules, so clients can check a request first."""
+        return catalog.resource_for(current_user, resource_id)
+
     @endpoint(
         "update_resource",
         auth="admin",
@@ -47,7 +52,11 @@ class ResourceItem(Resource):
         tags=TAGS,
     )
     def patch(self, changes, resource_id: int):
-        """Rename, describe, retire or reactivate a resource (admin)."""
+        """Rename, describe, retire or reactivate a resource, or change its rules (admin).
+
+        `rules` are merged key by key: a rule given is set, `null` clears it, the others
+        stay. New rules apply to requests and decisions from now on; nothing accepted moves.
+        """
         return catalog.update_resource(current_user, resource_id, **changes)
 
 
@@ -61,10 +70,11 @@ class ResourceAvailability(Resource):
         tags=TAGS,
     )
     def get(self, window, resource_id: int):
-        """When the resource is booked between `from` and `to` (at most 366 days apart).
+        """When the resource is booked or closed between `from` and `to` (at most 366 days apart).
 
-        The accepted bookings' intervals, merged and in order, half-open like the overlap
-        rule: times only, so any signed-in user may ask.
+        `busy`: the accepted bookings' intervals widened by the resource's buffer, and
+        `closed`: the times outside its opening hours; each merged and in order, half-open
+        like the overlap rule. Times only, so any signed-in user may ask.
         """
         return calendar.availability(resource_id, window["from_"], window["to"])
 

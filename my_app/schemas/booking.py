@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from my_app.models.booking import BOOKING_STATUSES, MAX_DURATION_MINUTES
+from my_app.models.booking import APPROVALS, BOOKING_STATUSES, MAX_DURATION_MINUTES
 from my_app.schemas.base import (
     ID_RANGE,
     OUT_OF_RANGE,
@@ -22,6 +22,7 @@ from my_app.schemas.base import (
     UTCTimestamp,
     page_of,
 )
+from my_app.schemas.rules import RulesOutSchema, RulesSchema, TimeZone
 from my_app.schemas.user import UserRefSchema
 
 REASON = validate.Length(max=1000)
@@ -145,6 +146,10 @@ class ResourceSchema(Schema):
     name = fields.String()
     description = fields.String()
     active = fields.Boolean()
+    time_zone = fields.String(metadata={"description": "IANA zone of opening hours and quotas"})
+    approval = fields.String(validate=validate.OneOf(APPROVALS))
+    rules = fields.Nested(RulesOutSchema)
+    approvers = fields.List(fields.Nested(UserRefSchema))
     calendar_url = fields.String(
         allow_none=True,
         metadata={
@@ -169,11 +174,17 @@ class ResourceUpdateSchema(BodySchema):
     name = NonBlank(validate=validate.Length(max=120))
     description = Trimmed(validate=validate.Length(max=2000), multiline=True)
     active = fields.Boolean(truthy={True}, falsy={False})
+    time_zone = TimeZone()
+    approval = Text(validate=validate.OneOf(APPROVALS))
+    rules = fields.Nested(RulesSchema)
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
         if not data:
-            raise ValidationError("Give at least one of 'name', 'description' or 'active'.")
+            raise ValidationError(
+                "Give at least one of 'name', 'description', 'active', 'time_zone', "
+                "'approval' or 'rules'."
+            )
 
 
 MAX_AVAILABILITY_WINDOW = timedelta(days=366)
@@ -204,5 +215,12 @@ class AvailabilitySchema(Schema):
     to = UTCTimestamp()
     busy = fields.List(
         fields.Nested(IntervalSchema),
-        metadata={"description": "Accepted bookings, merged and in order; half-open [start, end)"},
+        metadata={
+            "description": "Accepted bookings widened by the buffer on both sides, merged and "
+            "in order; half-open [start, end)"
+        },
+    )
+    closed = fields.List(
+        fields.Nested(IntervalSchema),
+        metadata={"description": "Times outside the opening hours, merged and in order"},
     )

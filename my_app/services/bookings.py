@@ -16,7 +16,13 @@ PostgreSQL, triggers on SQLite), and the refusal becomes a 409 that names the
 accepted requests in the way. Accepts of one resource take turns (a lock on
 the resource row): without that, two PostgreSQL transactions each waiting on
 the other's uncommitted constraint entry deadlock, and the victim would see
-a 503.
+a 503. The same database rule keeps accepted requests of a resource at least
+its `buffer_minutes` apart (a trigger, migration 0007).
+
+The resource's rules (services/rules.py) are checked on submit and again on
+accept, as they are at that moment; the quota on submit. A resource with
+`approval: "auto"` accepts a request as part of its submission, through the
+same `move` and checks as an admin's accept; `conflicts` says what is in the way.
 
 A write answers with the objects it holds (`transaction(keep_state=True)`):
 the values it wrote are the values the database has, so nothing is read back
@@ -35,9 +41,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from my_app import metrics
 from my_app.errors import Conflict, NotFound, PreconditionFailed
 from my_app.extensions import db
-from my_app.models import BookingHistory, BookingRequest, BookingStatus, User
+from my_app.models import BookableResource, BookingHistory, BookingRequest, BookingStatus, User
 from my_app.models.types import utcnow
-from my_app.services import catalog, identity, mail
+from my_app.services import catalog, identity, mail, quota, rules
 from my_app.services import events as outbox
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.permissions import require_admin, require_owner_or_admin
@@ -138,7 +144,8 @@ def _aware_datetime(value: str) -> datetime:
 
 
 def submit(requester: User, resource_id: int, address: dict, **fields) -> BookingRequest:
-    catalog.require_bookable(resource_id)
+    """A new request, pending; on a resource with `approval: "auto"` accepted at once, in the
+    same transaction, if it conflicts with nothing (409 otherwise, and nothing is stored)."""
     now = utcnow()
     booking = BookingRequest(
         resource_id=resource_id,
@@ -150,7 +157,10 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         **address,
         **fields,
     )
-    with transaction(keep_state=True):
+    with transaction(conflict=lambda: _conflict(booking), keep_state=True):
+        resource = catalog.get_resource(resource_id, bookable=True)
+        rules.require_followed(resource, booking.event_time, booking.end_time, now)
+        quota.require_room(requester, resource, booking.event_time, booking.duration_minutes)
         db.session.add(booking)
         db.session.flush()
         db.session.add(
@@ -159,19 +169,53 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
             )
         )
         outbox.record(booking, "booking.submitted")
+        if resource.approval == "auto":
+            turn = catalog.accepting_turn(resource_id)
+            move([booking.id], Status.PENDING, Status.ACCEPTED, turn=turn)
+            _require_acceptable(booking, asked_at=now)
     metrics.transition(Status.PENDING)
     return booking
 
 
-def overlapping_ids(booking: BookingRequest) -> list[int]:
-    """Accepted requests of the same resource whose [start, end) meets this one's."""
+def _require_acceptable(booking: BookingRequest, asked_at: datetime) -> None:
+    """After the accepting turn is taken: the resource's rules as they are now, and nothing in
+    the way (accepted requests within the buffer are refused by the database itself)."""
+    resource = catalog.get_resource(booking.resource_id, fresh=True)
+    rules.require_followed(resource, booking.event_time, booking.end_time, asked_at)
+    in_the_way = conflicts(booking, resource)
+    if in_the_way:
+        raise Conflict(" ".join(in_the_way))
+
+
+def conflicts(booking: BookingRequest, resource: BookableResource) -> list[str]:
+    """What keeps `booking` from being accepted, one sentence per kind; none if it is free."""
+    buffer = resource.buffer_minutes or 0
+    ids = accepted_near(booking, buffer)
+    if not ids:
+        return []
+    listed = ", ".join(str(i) for i in ids)
+    too_close = f" or comes closer than the resource's {buffer}-minute buffer to" if buffer else ""
+    return [f"The request overlaps{too_close} accepted request(s) {listed} of the same resource."]
+
+
+def _conflict(booking: BookingRequest) -> Conflict:
+    """The 409 a refusal by the database becomes: read after the rollback, it names what is
+    in the way now."""
+    resource = catalog.get_resource(booking.resource_id)
+    return Conflict(" ".join(conflicts(booking, resource)) or "Another request is in the way.")
+
+
+def accepted_near(booking: BookingRequest, buffer_minutes: int = 0) -> list[int]:
+    """Accepted requests of the same resource closer than `buffer_minutes` to this one's
+    [start, end) (with no buffer: that meet it)."""
+    buffer = timedelta(minutes=buffer_minutes)
     query = (
         sa.select(BookingRequest.id)
         .where(
             BookingRequest.resource_id == booking.resource_id,
             BookingRequest.status == Status.ACCEPTED,
             BookingRequest.id != booking.id,
-            meets(booking.event_time, booking.end_time),
+            meets(booking.event_time - buffer, booking.end_time + buffer),
         )
         .order_by(BookingRequest.id)
     )
@@ -187,11 +231,6 @@ def meets(start: datetime, end: datetime) -> sa.ColumnElement[bool]:
         theirs = sa.func.tstzrange(BookingRequest.event_time, BookingRequest.end_time, "[)")
         return theirs.op("&&")(mine)
     return sa.and_(BookingRequest.event_time < end, BookingRequest.end_time > start)
-
-
-def _overlap_conflict(ids: Iterable[int]) -> Conflict:
-    listed = ", ".join(str(i) for i in ids) or "another request"
-    return Conflict(f"The request overlaps accepted request(s) {listed} of the same resource.")
 
 
 def _move_values(to_status: str, actor: User | None, reason: str | None) -> dict:
@@ -332,8 +371,8 @@ def _stale() -> PreconditionFailed:
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
     require_admin(actor)
 
-    def in_the_way() -> Conflict:  # the database refused an overlap with an accepted request
-        return _overlap_conflict(overlapping_ids(get_booking(booking_id)))
+    def in_the_way() -> Conflict:  # the database refused an overlap or the buffer
+        return _conflict(get_booking(booking_id))
 
     with transaction(conflict=in_the_way, keep_state=True):
         booking = get_booking(booking_id, deciding=True)
@@ -343,6 +382,8 @@ def accept(actor: User, booking_id: int, if_match: str | None = None) -> Booking
         # this one waited for its turn.
         turn = catalog.accepting_turn(booking.resource_id)
         _decide(booking, Status.ACCEPTED, actor, None, if_match, turn=turn)
+        # Notice and advance are judged from when the request was made, by today's rules.
+        _require_acceptable(booking, asked_at=booking.created_at)
     _tell_requester(booking, actor)
     return booking
 

@@ -1,6 +1,7 @@
-"""What a resource's calendar shows: busy intervals and the iCalendar feed.
+"""What a resource's calendar shows: busy and closed intervals, and the iCalendar feed.
 
-Both read accepted bookings only. Availability gives times and nothing else,
+Both read accepted bookings only (availability adds the closed hours of the
+resource's rules). Availability gives times and nothing else,
 so any signed-in user may ask. The feed (RFC 5545, built with `icalendar`)
 names topic and place for admins and for holders of the resource's secret
 feed link (which only admins can see and hand out); to other signed-in users
@@ -13,6 +14,7 @@ import hmac
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,7 +23,7 @@ from my_app.errors import Unauthorized
 from my_app.extensions import db
 from my_app.models import BookingRequest, User
 from my_app.models.types import utcnow
-from my_app.services import bookings, catalog
+from my_app.services import bookings, catalog, rules
 
 # The feed shows what is coming and what happened in the last year.
 FEED_PAST = timedelta(days=366)
@@ -37,18 +39,28 @@ def _accepted(resource_id: int):
 
 
 def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """The accepted bookings' intervals within [start, end), clipped, merged, in order."""
-    catalog.get_resource(resource_id)
+    """Within [start, end), clipped, merged, in order: `busy`, the accepted bookings widened
+    by the resource's buffer on both sides, and `closed`, the times outside opening hours."""
+    resource = catalog.get_resource(resource_id)
+    buffer = timedelta(minutes=resource.buffer_minutes or 0)
     rows = db.session.execute(
         sa.select(BookingRequest.event_time, BookingRequest.end_time)
         .where(
             BookingRequest.resource_id == resource_id,
             BookingRequest.status == "accepted",
-            bookings.meets(start, end),
+            bookings.meets(rules.shifted(start, -buffer), rules.shifted(end, buffer)),
         )
         .order_by(BookingRequest.event_time, BookingRequest.end_time)
     )
-    return {"resource_id": resource_id, "from_": start, "to": end, "busy": merge(rows, start, end)}
+    widened = ((begin - buffer, finish + buffer) for begin, finish in rows)
+    closed = rules.closed(resource.opening_hours, ZoneInfo(resource.time_zone), start, end)
+    return {
+        "resource_id": resource_id,
+        "from_": start,
+        "to": end,
+        "busy": merge(widened, start, end),
+        "closed": merge(sorted(closed), start, end),  # blackouts join these, in any order
+    }
 
 
 def merge(intervals, start: datetime, end: datetime) -> list[dict[str, datetime]]:

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from my_app.errors import Conflict, NotFound
+from my_app.errors import Conflict, NotFound, UnprocessableEntity
 from my_app.extensions import db
 from my_app.models import BookableResource, User
 from my_app.models.booking import new_calendar_token
@@ -32,26 +32,24 @@ def as_seen_by(actor: User, resource: BookableResource) -> BookableResource | di
     """The resource as `actor` may see it: admins also get its `calendar_url`."""
     if not actor.is_admin:
         return resource
-    fields = ("id", "name", "description", "active")
+    fields = ("id", "name", "description", "active", "time_zone", "approval", "rules", "approvers")
     return {name: getattr(resource, name) for name in fields} | {
         "calendar_url": calendar_url(resource)
     }
 
 
-def get_resource(resource_id: int, bookable: bool = False) -> BookableResource:
-    """The resource, or 404; with `bookable`, inactive ones count as missing too."""
-    resource = db.session.get(BookableResource, resource_id)
+def resource_for(actor: User, resource_id: int) -> BookableResource | dict[str, Any]:
+    """One resource with its rules, as `actor` may see it; 404 if there is none."""
+    return as_seen_by(actor, get_resource(resource_id))
+
+
+def get_resource(resource_id: int, bookable: bool = False, fresh: bool = False) -> BookableResource:
+    """The resource, or 404; with `bookable`, inactive ones count as missing too; `fresh`
+    reads the row again even if the session holds it (its rules as they are now)."""
+    resource = db.session.get(BookableResource, resource_id, populate_existing=fresh)
     if resource is None or (bookable and not resource.active):
         raise NotFound(f"There is no {'bookable ' if bookable else ''}resource {resource_id}.")
     return resource
-
-
-def require_bookable(resource_id: int) -> None:
-    """404 unless the resource exists and is active (one column read, not the row)."""
-    resources = BookableResource.__table__
-    query = sa.select(resources.c.active).where(resources.c.id == resource_id)
-    if not db.session.scalar(query):
-        raise NotFound(f"There is no bookable resource {resource_id}.")
 
 
 def accepting_turn(resource_id: int) -> sa.ColumnElement[bool]:
@@ -94,15 +92,29 @@ def create_resource(actor: User, name: str, description: str = "") -> BookableRe
     return as_seen_by(actor, resource)
 
 
-def update_resource(actor: User, resource_id: int, **changes) -> BookableResource:
+def update_resource(
+    actor: User, resource_id: int, rules: dict | None = None, **changes
+) -> BookableResource:
+    """Change a resource; `rules` are merged into its rules key by key (None clears one).
+
+    New rules hold for requests and decisions from the commit on; nothing accepted moves.
+    """
     require_admin(actor)
     with transaction(conflict=_name_taken(changes.get("name", ""))):
         resource = get_resource(resource_id)
         if "name" in changes:
             _ensure_name_free(changes["name"], except_id=resource_id)
-        for field, value in changes.items():
+        for field, value in (changes | (rules or {})).items():
             setattr(resource, field, value)
+        _require_consistent(resource)
     return as_seen_by(actor, resource)
+
+
+def _require_consistent(resource: BookableResource) -> None:
+    shortest, longest = resource.min_duration_minutes, resource.max_duration_minutes
+    if shortest is not None and longest is not None and shortest > longest:
+        message = f"Must not exceed max_duration_minutes ({longest})."
+        raise UnprocessableEntity({"rules.min_duration_minutes": [message]})
 
 
 def rotate_calendar_token(actor: User, resource_id: int) -> dict[str, Any]:

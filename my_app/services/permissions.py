@@ -15,3 +15,11 @@ def require_owner_or_admin(actor: User, owner_id: int, what: str) -> None:
     """`actor` may act on something of `owner_id`'s: it is theirs, or they are an admin."""
     if not actor.is_admin and actor.id != owner_id:
         raise Forbidden(f"You may only {what}.")
+
+
+def is_approver(actor: User, resource_id: int) -> bool:
+    """`actor` approves `resource_id`'s requests.
+
+    Placeholder until per-resource approvers land (issue 21's other half): nobody yet.
+    """
+    return False

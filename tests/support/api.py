@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 PASSWORD = "correct horse battery"
 _serial = count(1)
@@ -110,6 +111,33 @@ class ApiClient:
         tokens = self.login(username, password).json
         me = self.client.get("/me", headers=bearer(tokens["access_token"])).json
         return Account(me["id"], username, email, password, tokens)
+
+    def resource(self, admin: Account, **changes) -> dict:
+        """A new resource, then `changes` (rules, time_zone, approval) made with PATCH."""
+        name = f"Room {next(_serial)}"
+        created = self.client.post("/resources", json={"name": name}, headers=admin.headers)
+        assert created.status_code == 201, created.json
+        if not changes:
+            return created.json
+        path = f"/resources/{created.json['id']}"
+        changed = self.client.patch(path, json=changes, headers=admin.headers)
+        assert changed.status_code == 200, changed.json
+        return changed.json
+
+
+def local_time(zone: str, day: date, clock: str) -> str:
+    """Local `clock` ("HH:MM") of `day` in `zone`, as an ISO 8601 UTC time."""
+    moment = datetime.combine(day, time.fromisoformat(clock), ZoneInfo(zone))
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def monday_in(month: int) -> date:
+    """The first Monday of the next `month` (1-12) at least a week away: a winter or a
+    summer day that stays in the future."""
+    today = datetime.now(UTC).date() + timedelta(days=7)
+    year = today.year if (today.month, today.day) <= (month, 1) else today.year + 1
+    first = date(year, month, 1)
+    return first + timedelta(days=-first.weekday() % 7)
 
 
 def future(hours: float = 24, minutes: float = 0) -> str:
