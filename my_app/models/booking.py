@@ -44,6 +44,7 @@ class BookableResource(db.Model):
     calendar_token: Mapped[str | None] = mapped_column(
         sa.String(64), unique=True, index=True, default=new_calendar_token
     )
+    approvers: Mapped[list[User]] = relationship(secondary="resource_approvers", order_by=User.id)
 
 
 sa.Index("uq_resources_name_lower", sa.func.lower(BookableResource.name), unique=True)

@@ -154,6 +154,10 @@ class ResourceSchema(Schema):
             "x-optional": True,
         },
     )
+    approvers = fields.List(
+        fields.Nested(UserRefSchema),
+        metadata={"description": "Who decides the resource's requests besides the admins"},
+    )
 
 
 class ResourceListSchema(Schema):
@@ -205,4 +209,11 @@ class AvailabilitySchema(Schema):
     busy = fields.List(
         fields.Nested(IntervalSchema),
         metadata={"description": "Accepted bookings, merged and in order; half-open [start, end)"},
+    )
+    closed = fields.List(
+        fields.Nested(IntervalSchema),
+        metadata={
+            "description": "Times the resource cannot be booked (its blackouts), merged and "
+            "in order; half-open [start, end)"
+        },
     )

@@ -21,7 +21,7 @@ from my_app.errors import Unauthorized
 from my_app.extensions import db
 from my_app.models import BookingRequest, User
 from my_app.models.types import utcnow
-from my_app.services import bookings, catalog
+from my_app.services import blackouts, bookings, catalog
 
 # The feed shows what is coming and what happened in the last year.
 FEED_PAST = timedelta(days=366)
@@ -37,7 +37,8 @@ def _accepted(resource_id: int):
 
 
 def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, Any]:
-    """The accepted bookings' intervals within [start, end), clipped, merged, in order."""
+    """The accepted bookings' intervals within [start, end) (`busy`) and the times the
+    resource cannot be booked (`closed`: its blackouts), clipped, merged, in order."""
     catalog.get_resource(resource_id)
     rows = db.session.execute(
         sa.select(BookingRequest.event_time, BookingRequest.end_time)
@@ -48,7 +49,14 @@ def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, 
         )
         .order_by(BookingRequest.event_time, BookingRequest.end_time)
     )
-    return {"resource_id": resource_id, "from_": start, "to": end, "busy": merge(rows, start, end)}
+    closed = blackouts.intervals(resource_id, start, end)
+    return {
+        "resource_id": resource_id,
+        "from_": start,
+        "to": end,
+        "busy": merge(rows, start, end),
+        "closed": merge(closed, start, end),
+    }
 
 
 def merge(intervals, start: datetime, end: datetime) -> list[dict[str, datetime]]:
