@@ -79,7 +79,7 @@ class ListRequests(Resource):
         media_types=(export.CSV_MIMETYPE,),
     )
     def get(self, filters):
-        """Every booking request, filtered, by event time then id (admin).
+        """Every booking request, filtered, by event time then id (admin or approver).
 
         An approver sees the requests of the resources they approve (a `resource_id` of
         another resource is 403).
@@ -142,8 +142,10 @@ class AcceptRequest(Resource):
         response_headers=ETAG,
     )
     def post(self, data):
-        """Accept a pending request that overlaps no accepted one nor a blackout (admin or the
-        resource's approver)."""
+        """Accept a pending request (admin or the resource's approver).
+
+        It may overlap no accepted request and no blackout of its resource.
+        """
         return _decide(bookings.accept, data["id"])
 
 

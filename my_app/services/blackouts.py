@@ -22,32 +22,22 @@ from my_app.services.permissions import require_approver_or_admin
 from my_app.services.transaction import transaction
 
 
-def meeting(resource_id: int, start: datetime, end: datetime) -> list[Blackout]:
-    """The resource's blackouts whose [start, end) meets [start, end), by start."""
-    query = (
-        sa.select(Blackout)
-        .where(
-            Blackout.resource_id == resource_id,
-            Blackout.start_time < end,
-            Blackout.end_time > start,
-        )
-        .order_by(Blackout.start_time, Blackout.id)
-    )
-    return list(db.session.scalars(query))
+def meeting(
+    resource_id: int, start: datetime | None = None, end: datetime | None = None
+) -> list[Blackout]:
+    """The resource's blackouts whose [start, end) meets [start, end) (either end open), by
+    start."""
+    query = sa.select(Blackout).where(Blackout.resource_id == resource_id)
+    if start is not None:
+        query = query.where(Blackout.end_time > start)
+    if end is not None:
+        query = query.where(Blackout.start_time < end)
+    return list(db.session.scalars(query.order_by(Blackout.start_time, Blackout.id)))
 
 
 def intervals(resource_id: int, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """The [start, end) of each blackout meeting [start, end), by start (not clipped)."""
-    query = (
-        sa.select(Blackout.start_time, Blackout.end_time)
-        .where(
-            Blackout.resource_id == resource_id,
-            Blackout.start_time < end,
-            Blackout.end_time > start,
-        )
-        .order_by(Blackout.start_time, Blackout.end_time)
-    )
-    return [(row.start_time, row.end_time) for row in db.session.execute(query)]
+    return [(found.start_time, found.end_time) for found in meeting(resource_id, start, end)]
 
 
 def refuse_overlap(resource_id: int, start: datetime, end: datetime) -> None:
@@ -71,14 +61,8 @@ def _iso(moment: datetime) -> str:
 def list_blackouts(
     resource_id: int, start: datetime | None = None, end: datetime | None = None
 ) -> list[Blackout]:
-    """The resource's blackouts meeting [start, end) (either end open), by start."""
     catalog.get_resource(resource_id)
-    query = sa.select(Blackout).where(Blackout.resource_id == resource_id)
-    if start is not None:
-        query = query.where(Blackout.end_time > start)
-    if end is not None:
-        query = query.where(Blackout.start_time < end)
-    return list(db.session.scalars(query.order_by(Blackout.start_time, Blackout.id)))
+    return meeting(resource_id, start, end)
 
 
 def create(

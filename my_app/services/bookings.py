@@ -353,6 +353,8 @@ def _stale() -> PreconditionFailed:
 
 
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
+    require_approver_or_admin(actor)
+
     def in_the_way() -> Conflict:  # the database refused an overlap with an accepted request
         return _overlap_conflict(overlapping_ids(get_booking(booking_id)))
 
@@ -373,6 +375,7 @@ def accept(actor: User, booking_id: int, if_match: str | None = None) -> Booking
 def reject(
     actor: User, booking_id: int, reason: str | None = None, if_match: str | None = None
 ) -> BookingRequest:
+    require_approver_or_admin(actor)
     with transaction(keep_state=True):
         booking = get_booking(booking_id, deciding=True)
         require_approver_or_admin(actor, booking.resource_id)

@@ -43,9 +43,14 @@ def approved_resource_ids(actor: User) -> list[int]:
     return list(db.session.scalars(query))
 
 
-def require_approver_or_admin(actor: User, resource_id: int) -> None:
-    """`actor` decides for the resource: an admin, or one of its approvers."""
-    if not actor.is_admin and not is_approver(actor, resource_id):
+def require_approver_or_admin(actor: User, resource_id: int | None = None) -> None:
+    """`actor` decides for the resource: an admin, or one of its approvers. Without a
+    resource, an approver of any (who is refused before learning what exists)."""
+    if actor.is_admin:
+        return
+    if resource_id is None and not approved_resource_ids(actor):
+        raise Forbidden("This action needs the admin role or approver rights.")
+    if resource_id is not None and not is_approver(actor, resource_id):
         raise Forbidden("This action needs the admin role or approver rights for the resource.")
 
 

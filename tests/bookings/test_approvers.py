@@ -160,3 +160,18 @@ def test_approvers_are_emailed_when_a_request_waits_for_them(api, room, mailbox)
     assert len(mailbox.to(bob.email)) == 1
     assert len(mailbox.to(carol.email)) == 2
     assert mailbox.to(admin.email) == []
+
+
+def test_a_deleted_account_approves_nothing_and_its_blackouts_stay(api, room):
+    room_id, admin, bob, _ = room
+    blackout = api.client.post(
+        f"/resources/{room_id}/blackouts",
+        json={"start": future(24), "end": future(25)},
+        headers=bob.headers,
+    )
+    assert blackout.status_code == 201
+    assert api.client.delete(f"/user/{bob.id}", headers=bob.headers).status_code == 200
+    listed = api.client.get("/resources", headers=admin.headers).json["resources"]
+    assert [r["approvers"] for r in listed if r["id"] == room_id] == [[]]
+    kept = api.client.get(f"/resources/{room_id}/blackouts", headers=admin.headers)
+    assert kept.json["blackouts"] == [blackout.json]
