@@ -175,3 +175,13 @@ def test_a_deleted_account_approves_nothing_and_its_blackouts_stay(api, room):
     assert [r["approvers"] for r in listed if r["id"] == room_id] == [[]]
     kept = api.client.get(f"/resources/{room_id}/blackouts", headers=admin.headers)
     assert kept.json["blackouts"] == [blackout.json]
+
+
+def test_an_approvers_csv_export_holds_only_their_resources_requests(api, room):
+    room_id, _, bob, alice = room
+    mine = api.booking(alice, resource_id=room_id)
+    api.booking(alice, resource_id=1)
+    response = api.client.get("/list_requests", headers={**bob.headers, "Accept": "text/csv"})
+    assert response.status_code == 200
+    header, *rows = response.get_data(as_text=True).splitlines()
+    assert [row.split(",")[0] for row in rows] == [str(mine["id"])]
