@@ -10,7 +10,7 @@ UWSGI_PROCESSES ?= 4
 export UWSGI_PROCESSES
 
 .DEFAULT_GOAL := help
-.PHONY: help prepare start test unit serve migrate lint format fuzz notebook bench compose-dev compose-prd clean
+.PHONY: help prepare start test unit serve migrate lint audit format fuzz notebook bench compose-dev compose-prd clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -33,18 +33,24 @@ test: ## Run the whole test suite
 unit: ## Run only the unit tests: rules that need no HTTP and no database (under a second)
 	$(BIN)/pytest tests/unit
 
-serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers
+# Production unless APP_ENV says otherwise: a forgotten variable never means the development keys.
+serve: export APP_ENV ?= production
+serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) workers (APP_ENV=production)
 	$(FLASK) db upgrade
 	UWSGI_HTTP=$(HOST):$(PORT) $(BIN)/uwsgi --ini deploy/uwsgi.ini
 
 migrate: ## Apply migrations to DATABASE_URL
 	$(FLASK) db upgrade
 
-lint: ## ruff lint and format check; eslint and prettier on the console's JavaScript
+lint: ## ruff lint and format check; Bandit (no medium or high finding); eslint and prettier on the console's JavaScript
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --recursive --severity-level low my_app config.py blacklist.py wsgi.py
 	@test -x node_modules/.bin/eslint || { echo "node_modules/ is missing: run make prepare (it needs npm)"; exit 1; }
 	npm run --silent lint
+
+audit: ## pip-audit of the installed packages: fails on a known vulnerability, says so when it cannot check
+	$(BIN)/python -m tools.audit
 
 format: ## Format the code with ruff (and apply safe lint fixes)
 	$(BIN)/ruff check --fix .
@@ -56,7 +62,7 @@ fuzz: ## schemathesis against a live server's /openapi.json, as a requester and 
 notebook: ## Re-run api_usage.ipynb against a live server and save its outputs
 	$(BIN)/python -m tools.run_notebook --save
 
-bench: ## Every performance figure against its floors (PostgreSQL, Redis, wrk); ARGS="--only submit"
+bench: ## Every performance figure against its floors (PostgreSQL, Redis, wrk); ARGS="--only submit --pgbouncer"
 	$(BIN)/python -m bench.run $(ARGS)
 
 compose-dev: ## Docker: the app with reload, PostgreSQL, Redis and a mail catcher

@@ -6,18 +6,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
-DEV_SECRET_KEY = "dev-secret-key-not-for-production-0000000000"
-DEV_JWT_SECRET_KEY = "dev-jwt-secret-key-not-for-production-000000"
+# Development only: production refuses both (KNOWN_DEFAULT_SECRETS below).
+DEV_SECRET_KEY = "dev-secret-key-not-for-production-0000000000"  # nosec B105  # development only
+DEV_JWT_SECRET_KEY = "dev-jwt-secret-key-not-for-production-000000"  # nosec B105  # development only
 # Values that must never sign anything in production: ours, and the usual suspects.
 KNOWN_DEFAULT_SECRETS = frozenset(
     {
@@ -96,8 +99,9 @@ class Config:
 
         default_db = f"sqlite:///{INSTANCE_DIR / f'my_app-{self.ENV_NAME}.sqlite'}"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env.get("DATABASE_URL") or default_db)
-        # Pool and statement bounds are derived from this in my_app/database.py.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        # Pool and statement bounds are derived from this in my_app/database.py. No SQL
+        # parameter (a password hash, a token) ever reaches an error message, hence a log.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         self.DATABASE_TIMEOUT_SECONDS = _seconds(env, "DATABASE_TIMEOUT_SECONDS", 5)
         self.MIGRATIONS_DIR = str(MIGRATIONS_DIR)
 
@@ -175,6 +179,10 @@ class Config:
     def default_secret(self, dev_value: str) -> str:
         return dev_value
 
+    def plain_http_allowed(self, url: str) -> bool:
+        """Events are signed, not encrypted: plain HTTP only to this machine, outside production."""
+        return url.startswith("http://") and _is_loopback(url)
+
     def validate(self) -> None:
         if self.BLACKLIST_BACKEND not in {"database", "redis"}:
             raise ConfigError("BLACKLIST_BACKEND must be 'database' or 'redis'")
@@ -198,10 +206,24 @@ class Config:
             _check_rate_limit(name, getattr(self, name))
         if self.WEBHOOK_URLS and not self.WEBHOOK_SECRET:
             raise ConfigError("WEBHOOK_URLS needs WEBHOOK_SECRET to sign the events it receives")
-        if any(not u.startswith(("http://", "https://")) for u in self.WEBHOOK_URLS):
-            raise ConfigError("every WEBHOOK_URLS entry must be an http:// or https:// URL")
+        for url in self.WEBHOOK_URLS:
+            if not (url.startswith("https://") or self.plain_http_allowed(url)):
+                raise ConfigError(
+                    "every WEBHOOK_URLS entry must be an https:// URL (plain http:// only to"
+                    f" loopback, outside production), got {url!r}"
+                )
         if self.WEBHOOK_TIMEOUT_SECONDS < 1 or self.EVENTS_POLL_SECONDS < 1:
             raise ConfigError("WEBHOOK_TIMEOUT_SECONDS and EVENTS_POLL_SECONDS must be positive")
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_rate_limit(name: str, value: str) -> None:
@@ -241,6 +263,9 @@ class ProductionConfig(Config):
     def default_secret(self, dev_value: str) -> str:
         return ""
 
+    def plain_http_allowed(self, url: str) -> bool:
+        return False
+
     def validate(self) -> None:
         super().validate()
         for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
@@ -253,6 +278,13 @@ class ProductionConfig(Config):
                 raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
         if self.SECRET_KEY == self.JWT_SECRET_KEY:
             raise ConfigError("SECRET_KEY and JWT_SECRET_KEY must differ")
+        if self.MAIL_BACKEND == "console":
+            # Reset and confirmation links would be written to the logs.
+            raise ConfigError("MAIL_BACKEND=console is for development; use smtp or ses")
+        for name in ("METRICS_TOKEN", "WEBHOOK_SECRET"):
+            value = getattr(self, name)
+            if value is not None and len(value.encode()) < MIN_SECRET_BYTES:
+                raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes long")
 
 
 def fetch_aws_secret(secret_id: str, region: str) -> dict[str, str]:
@@ -286,10 +318,25 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
+def default_app_env() -> str:
+    """Without `APP_ENV`: production under uWSGI (whose embedded `uwsgi` module exists only
+    there), so that a server never runs on the development keys because a variable was
+    forgotten; development everywhere else (`make start`, the command line)."""
+    return "production" if _under_uwsgi() else "development"
+
+
+def _under_uwsgi() -> bool:
+    try:
+        import uwsgi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def load_config(name: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Build the configuration for `name` (default: `APP_ENV`, else development)."""
+    """Build the configuration for `name` (default: `APP_ENV`, else `default_app_env()`)."""
     env = os.environ if environ is None else environ
-    name = (name or env.get("APP_ENV") or "development").strip().lower()
+    name = (name or env.get("APP_ENV") or default_app_env()).strip().lower()
     try:
         config_class = CONFIGS[name]
     except KeyError as exc:

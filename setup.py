@@ -11,7 +11,7 @@ setup(
     py_modules=["config", "blacklist", "wsgi"],
     include_package_data=True,
     package_data={
-        "my_app": ["data/*.txt", "templates/mail/*.txt"],
+        "my_app": ["data/*.txt", "data/docs/*", "templates/mail/*.txt"],
         "my_app.console": ["static/*", "static/js/*", "static/js/pages/*"],
     },
     install_requires=[
@@ -51,6 +51,7 @@ setup(
             "moto[secretsmanager,ses,sns,sqs]==5.2.5",
             "aiosmtpd==1.4.6",
             "psutil==7.2.2",  # make bench: CPU per request of the server and the stores
+            "psycopg-pool==3.3.3",  # make bench: the stack floors' connection pool
             "requests==2.34.2",
             "freezegun==1.5.5",
             "openapi-spec-validator==0.9.0",
@@ -70,6 +71,8 @@ setup(
             "import-linter==2.16",  # the layers contract in pyproject.toml
             "grimp==3.19",  # import cycles, tests/test_architecture.py
             "cfn-lint==1.58.0",  # checks the CloudWatch alarms template
+            "bandit==1.9.4",  # make lint: static analysis of the package
+            "pip-audit==2.10.1",  # make audit: known vulnerabilities of the installed packages
         ],
     },
 )

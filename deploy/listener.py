@@ -71,6 +71,8 @@ def _set_linger(fd: int, value: bytes) -> None:
 
 
 def _too_large(status: int, title: str, detail: str, start_response) -> list[bytes]:
+    if uwsgi is not None:  # the app, which names the path in uWSGI's log, never saw it
+        uwsgi.set_logvar("safe_path", "-")
     body = json.dumps(
         {"type": "about:blank", "title": title, "status": status, "detail": detail}
     ).encode()
@@ -109,8 +111,9 @@ class Listener:
         self.app = app
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        uri = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
-        if len(uri) > MAX_URI_BYTES:
+        # Not REQUEST_URI: deploy/uwsgi.ini keeps the raw target (and its tokens) out of it.
+        target = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) + 1
+        if target > MAX_URI_BYTES:
             detail = f"The request target is longer than {MAX_URI_BYTES} bytes."
             return _too_large(414, "URI Too Long", detail, start_response)
         header_bytes = sum(len(k) - 5 + len(v) + 4 for k, v in environ.items()

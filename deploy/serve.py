@@ -4,11 +4,17 @@ It is `wsgi.app` without the command-line tools (`create_app(serving=True)`): Fl
 and Alembic alone would add about 10 MB to every worker.
 """
 
+import sys
+
+from config import ConfigError
 from deploy.listener import Listener
 from my_app import create_app
 from my_app.extensions import db
 
-flask_app = create_app(serving=True)
+try:
+    flask_app = create_app(serving=True)  # production unless APP_ENV says otherwise
+except ConfigError as error:
+    sys.exit(f"my_app cannot start: {error}")
 
 app = Listener(flask_app)
 

@@ -56,6 +56,7 @@ def configure_engine(app: Flask) -> None:
     """Engine options from DATABASE_TIMEOUT_SECONDS; call before `db.init_app`."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.pop("pool_pre_ping", None)  # a round trip per checkout; see _on_checkout instead
+    options.setdefault("hide_parameters", True)  # no SQL parameter in an error, hence a log
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
         # (An in-memory SQLite database has one connection per thread, and no queue.)

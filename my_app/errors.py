@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, Response, json
@@ -67,10 +68,6 @@ class UnprocessableEntity(AppError):
 
     def __init__(self, errors: dict[str, list[str]], detail: str = "The request is invalid."):
         super().__init__(detail, errors=errors)
-
-
-class ServiceUnavailable(AppError):
-    status, title, slug = 503, "Service Unavailable", "service-unavailable"
 
 
 def problem(
@@ -147,8 +144,57 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem(code, error.name, detail, headers=headers)
 
 
+def describe(error: BaseException) -> str:
+    """An error as a log may show it. A database error's own text can quote the values of
+    a statement (PostgreSQL's DETAIL: "Failing row contains (…)", "Key (…)=(…)", an invalid
+    input's value): only its kind, SQLSTATE, constraint and statement are kept."""
+    if not isinstance(error, DBAPIError):
+        return f"{type(error).__name__}: {error}"
+    orig = error.orig
+    diag = getattr(orig, "diag", None)
+    facts = {
+        "sqlstate": getattr(orig, "sqlstate", None),
+        "code": getattr(orig, "sqlite_errorname", None),
+        "table": getattr(diag, "table_name", None),
+        "constraint": getattr(diag, "constraint_name", None),
+    }
+    parts = [f"{type(error).__name__} ({type(orig).__module__}.{type(orig).__name__})"]
+    parts += [f"{key}={value}" for key, value in facts.items() if value]
+    return " ".join(parts) + f" in: {error.statement}"
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and the exceptions it was raised from or while handling, newest first; a
+    database error ends it (its cause is the driver's error, with the same text)."""
+    chain = [error]
+    while not isinstance(chain[-1], DBAPIError):
+        last = chain[-1]
+        earlier = last.__cause__ or (None if last.__suppress_context__ else last.__context__)
+        if earlier is None or earlier in chain:
+            break
+        chain.append(earlier)
+    return chain
+
+
+def _log_error(message: str, error: BaseException) -> None:
+    chain = _chain(error)
+    if not isinstance(chain[-1], DBAPIError):
+        log.error("%s", message, exc_info=error)
+        return
+    # Each traceback as Python prints it, but a database error's text replaced by describe().
+    parts = [
+        "Traceback (most recent call last):\n"
+        + "".join(traceback.format_tb(e.__traceback__))
+        + describe(e)
+        for e in reversed(chain)
+    ]
+    log.error("%s\n%s", message, "\n\nwhich led to:\n\n".join(parts))
+
+
 def handle_unavailable(error: Exception) -> Response:
-    log.error("dependency unavailable: %s", error)
+    # describe() keeps SQLite's extended code: a lock waited for in vain (SQLITE_BUSY) is
+    # told from one refused at once (SQLITE_BUSY_SNAPSHOT: a reader that tried to write).
+    log.error("dependency unavailable: %s", describe(error))
     return problem(
         503,
         "Service Unavailable",
@@ -164,7 +210,7 @@ def handle_blacklist_unavailable(error: BlacklistUnavailable) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
-    log.exception("unhandled error", exc_info=error)
+    _log_error("unhandled error", error)
     return problem(500, "Internal Server Error", "The server could not complete the request.")
 
 

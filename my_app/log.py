@@ -5,7 +5,9 @@ request_id, user_id, method, path, status, duration_ms), adds an access line
 per request, and hands the same fields to uWSGI for its own request log
 (deploy/uwsgi.ini), so CloudWatch Logs Insights can query every line. `path` is
 the route template (`/user_confirm/<string:token>`): never a token, never a
-query string.
+query string. In text format the path is written without its query string and
+with a confirmation link's token masked (`safe_path`), by uWSGI, nginx
+(deploy/nginx/my_app.conf) and the development server alike.
 """
 
 import json
@@ -25,8 +27,31 @@ except ImportError:
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+# A confirmation link's token is in its path (CONTRACT: `GET /user_confirm/<token>`).
+_CONFIRM_PATH = re.compile(r"(?i)/user_confirm/[^\s\"'?]*")
+_QUERY = re.compile(r"\?[^\s\"']*")
+MASKED_CONFIRM_PATH = "/user_confirm/..."
 JSON_FIELDS = ["levelname", "message", "name", "request_id", "user_id", "method", "path"]
 access_log = logging.getLogger("my_app.access")
+
+
+def safe_path(target: str) -> str:
+    """What a log may say about a request target: no query string, no confirmation token."""
+    return scrub(target.partition("?")[0])
+
+
+def scrub(text: str) -> str:
+    """`text` (a request line, a message quoting one) without query strings or confirm tokens."""
+    return _CONFIRM_PATH.sub(MASKED_CONFIRM_PATH, _QUERY.sub("", text))
+
+
+class ScrubRequestLines(logging.Filter):
+    """For the development server's lines (werkzeug): its access line quotes the raw request
+    line, query string and all, and its error lines may quote it too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        return True
 
 
 def _user_id() -> str | None:
@@ -70,6 +95,8 @@ def _assign_request_id() -> None:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
     g.log_started = time.perf_counter()
+    if uwsgi is not None:  # for uWSGI's text request line (log-format in uwsgi.ini)
+        _logvar("safe_path", safe_path(request.path))
 
 
 def _echo_request_id(response):
@@ -114,9 +141,12 @@ def init_app(app: Flask) -> None:
     handler._my_app = True
     root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, ScrubRequestLines) for f in werkzeug.filters):
+        werkzeug.addFilter(ScrubRequestLines())
     app.before_request(_assign_request_id)
     app.after_request(_echo_request_id)
     if app.config["LOG_FORMAT"] == "json":
-        # The app writes its own access line; the dev server's would carry the query string.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # The app writes its own access line, in JSON.
+        werkzeug.setLevel(logging.WARNING)
         app.after_request(_log_access)

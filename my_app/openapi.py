@@ -17,9 +17,9 @@ import pycountry
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
-from flask_swagger_ui import get_swaggerui_blueprint
 from marshmallow import fields, validate
 
+from my_app import docs
 from my_app.apidoc import EndpointDoc
 from my_app.schemas.base import MAX_ID, NonBlank
 from my_app.schemas.booking import Country
@@ -388,9 +388,4 @@ def serve_spec():
 
 def init_app(app: Flask) -> None:
     app.add_url_rule(SPEC_URL, "openapi", serve_spec)
-    docs = get_swaggerui_blueprint(
-        DOCS_URL,
-        SPEC_URL,
-        config={"app_name": TITLE, "validatorUrl": None, "deepLinking": True},
-    )
-    app.register_blueprint(docs)
+    docs.init_app(app, DOCS_URL, SPEC_URL, TITLE)

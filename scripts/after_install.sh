@@ -7,7 +7,9 @@ cd "$APP_DIR"
 "$PYTHON" -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip setuptools wheel
 .venv/bin/pip install --quiet .
-chown -R my_app:www-data "$APP_DIR"
+# Compiled now, as root: the app user cannot write __pycache__ beside the code.
+.venv/bin/python -m compileall -q my_app migrations deploy config.py blacklist.py wsgi.py
+"$APP_DIR/scripts/permissions.sh" "$APP_DIR" my_app my_app /etc/my_app/my_app.env
 
 # Migrations are idempotent; with several hosts, whichever deploys first applies them.
 set -a

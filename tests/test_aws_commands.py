@@ -32,7 +32,9 @@ def test_generate_keys_stores_two_strong_distinct_keys_that_production_accepts(r
     assert values["SECRET_KEY"] != values["JWT_SECRET_KEY"]
     assert all(len(values[k]) >= 32 for k in ("SECRET_KEY", "JWT_SECRET_KEY"))
     assert values["SECRET_KEY"] not in result.output
-    config = ProductionConfig({"AWS_SECRET_ID": "my_app/prod", "AWS_REGION": REGION})
+    config = ProductionConfig(
+        {"AWS_SECRET_ID": "my_app/prod", "AWS_REGION": REGION, "MAIL_BACKEND": "ses"}
+    )
     assert values["SECRET_KEY"] == config.SECRET_KEY
 
 

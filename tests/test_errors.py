@@ -106,3 +106,62 @@ def test_cors_allows_only_configured_origins(make_app, stack):
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example"
     other = client.get("/health", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+SQL_CANARY = "sql-parameter-canary-5f3a9c"
+
+
+@pytest.fixture
+def failing_sql_app(make_app, stack):
+    """An app with a route whose statement fails, its parameters carrying `SQL_CANARY`."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from my_app.extensions import db
+
+    app = make_app(blacklist=stack[1], TESTING=False)
+
+    @app.route("/bad-insert")
+    def bad_insert():  # users.email and the rest are NOT NULL
+        db.session.execute(text("INSERT INTO users (username) VALUES (:u)"), {"u": SQL_CANARY})
+
+    @app.route("/bug-while-handling")
+    def bug_while_handling():
+        try:
+            bad_insert()
+        except DBAPIError:  # a bug while handling it: its traceback shows the first error
+            raise KeyError("a bug in the handler")  # noqa: B904
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["/bad-insert", "/bug-while-handling"])
+def test_a_failed_statement_is_logged_without_its_parameters(failing_sql_app, path, caplog, capfd):
+    response = failing_sql_app.test_client().get(path)
+    assert_problem(response, 500)
+    assert "INSERT INTO users" in caplog.text  # the statement, not its values
+    assert "Traceback" in caplog.text
+    assert SQL_CANARY not in caplog.text + "".join(capfd.readouterr())
+
+
+@pytest.mark.parametrize("stack", [("postgresql", "redis")])
+def test_a_statement_that_times_out_is_logged_without_its_parameters(
+    make_app, stack, caplog, capfd
+):
+    from sqlalchemy import text
+
+    from my_app.extensions import db
+
+    app = make_app(blacklist="redis", TESTING=False, DATABASE_TIMEOUT_SECONDS=0.5)
+    with app.app_context():
+        from my_app.database import set_statement_bound
+
+        set_statement_bound(0.3)
+
+    @app.route("/slow")
+    def slow():
+        db.session.execute(text("SELECT pg_sleep(5), :u"), {"u": SQL_CANARY})
+
+    assert_problem(app.test_client().get("/slow"), 503)
+    assert "dependency unavailable" in caplog.text and "pg_sleep" in caplog.text
+    assert SQL_CANARY not in caplog.text + "".join(capfd.readouterr())

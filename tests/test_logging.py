@@ -1,6 +1,7 @@
 """LOG_FORMAT=json: one JSON object per line, an access line per request, nothing secret."""
 
 import json
+import logging
 
 import pytest
 
@@ -64,3 +65,34 @@ def test_text_format_writes_no_access_lines(make_app, capfd):
 def test_unknown_log_format_is_refused():
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         TestingConfig({"LOG_FORMAT": "xml"})
+
+
+def test_the_development_server_logs_paths_without_query_strings_or_confirm_tokens(
+    make_app, caplog
+):
+    """`make start` and `flask run` serve with werkzeug, whose access line quotes the raw
+    request line: it goes through the same scrubbing as every other log."""
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    from tests.support import services
+
+    server = make_server("127.0.0.1", services.free_port(), make_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        assert requests.get(f"{base}/health?token=feed-secret-1", timeout=10).status_code == 200
+        requests.get(f"{base}/user_confirm/confirm-secret-2?x=1", timeout=10)
+        requests.get(f"{base}/app/reset-password?token=reset-secret-3", timeout=10)
+    finally:
+        server.shutdown()
+        thread.join()
+    logged = caplog.text
+    assert "secret" not in logged
+    assert '"GET /health HTTP/1.1" 200' in logged
+    assert '"GET /user_confirm/... HTTP/1.1" 400' in logged
+    assert '"GET /app/reset-password HTTP/1.1" 200' in logged

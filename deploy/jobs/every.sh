@@ -3,6 +3,8 @@
 # until stopped. uWSGI's master keeps these loops alive (deploy/jobs.ini); SIGTERM ends the
 # loop and whatever it is waiting on.
 set -u
+# The jobs run in production unless APP_ENV says otherwise, as the app under uWSGI does.
+export APP_ENV="${APP_ENV:-production}"
 interval=$1
 shift
 child=

@@ -13,7 +13,6 @@ from flask.cli import with_appcontext
 
 from config import decode_secret
 from my_app.services import accounts
-from my_app.services.transaction import transaction
 
 KEY_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY")
 
@@ -90,8 +89,7 @@ def rotate_password(username: str, secret_id: str) -> None:
     except (BotoCoreError, ClientError) as exc:
         raise click.ClickException(f"Secrets Manager refused; nothing changed: {exc}") from None
     try:
-        with transaction():
-            accounts.set_password(user, password)  # ends the account's sessions too
+        accounts.replace_password(user.id, password)  # ends the account's sessions too
     except Exception as exc:
         raise click.ClickException(
             f"The database was not updated ({exc.__class__.__name__}); the old password still "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from my_app.schemas.base import BodySchema, QuerySchema, Trimmed, UTCDateTime
+from my_app.schemas.base import BodySchema, QuerySchema, Trimmed, UTCTimestamp
 from my_app.schemas.booking import REASON
 
 
@@ -14,8 +14,8 @@ def _end_after_start(data: dict, start: str, end: str, message: str) -> None:
 
 
 class BlackoutCreateSchema(BodySchema):
-    start = UTCDateTime(required=True)
-    end = UTCDateTime(required=True)
+    start = UTCTimestamp(required=True)
+    end = UTCTimestamp(required=True)
     reason = Trimmed(load_default=None, allow_none=True, validate=REASON, multiline=True)
 
     @validates_schema
@@ -24,8 +24,8 @@ class BlackoutCreateSchema(BodySchema):
 
 
 class BlackoutsQuerySchema(QuerySchema):
-    from_ = UTCDateTime(data_key="from")
-    to = UTCDateTime()
+    from_ = UTCTimestamp(data_key="from")
+    to = UTCTimestamp()
 
     @validates_schema
     def _ordered(self, data, **kwargs):
@@ -34,8 +34,8 @@ class BlackoutsQuerySchema(QuerySchema):
 
 class BlackoutSchema(Schema):
     id = fields.Integer()
-    start = UTCDateTime(attribute="start_time")
-    end = UTCDateTime(attribute="end_time")
+    start = UTCTimestamp(attribute="start_time")
+    end = UTCTimestamp(attribute="end_time")
     reason = fields.String(allow_none=True)
 
 

@@ -42,7 +42,7 @@ from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from my_app.extensions import db
 from my_app.models import BookingHistory, BookingRequest, BookingStatus, User
 from my_app.models.types import utcnow
-from my_app.services import approvers, blackouts, catalog, mail, tokens
+from my_app.services import approvers, blackouts, catalog, identity, mail
 from my_app.services import events as outbox
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.permissions import (
@@ -168,7 +168,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
     now = utcnow()
     booking = BookingRequest(
         resource_id=resource_id,
-        requested_by=tokens.as_user(requester),
+        requested_by=identity.as_user(requester),
         status=Status.PENDING,
         end_time=fields["event_time"] + timedelta(minutes=fields["duration_minutes"]),
         created_at=now,
@@ -281,7 +281,7 @@ def move(
     if not rows:
         return []
     if actor is not None:
-        tokens.as_user(actor)  # the event names the decider: from the session, not a query
+        identity.as_user(actor)  # the event names the decider: from the session, not a query
     moved = _as_moved(dict(rows), values)
     _write_history([booking.id for booking in moved], from_status, values)
     for booking in moved:

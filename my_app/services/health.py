@@ -45,7 +45,9 @@ def migration_heads(directory: str) -> frozenset[str]:
 def _current_heads(connection) -> frozenset[str]:
     if not sa.inspect(connection).has_table(VERSION_TABLE):
         return frozenset()
-    rows = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))
+    rows = connection.execute(
+        sa.select(sa.column("version_num")).select_from(sa.table(VERSION_TABLE))
+    )
     return frozenset(row[0] for row in rows)
 
 

@@ -101,11 +101,6 @@ def send_mail_later(to: str, subject: str, body: str) -> None:
     _sender.put(current_app._get_current_object(), (to, subject, body))
 
 
-def wait_sent(timeout: float = 10.0) -> bool:
-    """Whether everything handed to `send_mail_later` left within `timeout` seconds."""
-    return _sender.drained(timeout)
-
-
 class _Sender:
     """One queue and one daemon thread per process, started at first use.
 
@@ -139,17 +134,6 @@ class _Sender:
                 log.exception("could not send mail %r", message[1])
             finally:
                 messages.task_done()
-
-    def drained(self, timeout: float) -> bool:
-        done = threading.Event()
-        messages = self._queue
-
-        def wait() -> None:
-            messages.join()
-            done.set()
-
-        threading.Thread(target=wait, daemon=True).start()
-        return done.wait(timeout)
 
 
 _sender = _Sender()

@@ -155,3 +155,18 @@ def test_docs_page_is_served_from_the_app_with_no_external_asset(client):
             with client.get(path) as served:  # static files stream: close them
                 assert served.status_code == 200, asset
     assert client.get("/docs").status_code in (200, 301, 308)
+
+
+def test_docs_page_forbids_inline_and_foreign_scripts(client):
+    response = client.get("/docs/")
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in
+        response.headers["Content-Security-Policy"].split(";")
+    )  # fmt: skip
+    assert policy["script-src"] == "'self'" and policy["default-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    html = response.get_data(as_text=True)
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline == [' type="application/json" id="swagger-config"']  # data, never run
+    with client.get("/docs/swagger-initializer.js") as script:
+        assert script.status_code == 200 and "SwaggerUIBundle" in script.get_data(as_text=True)

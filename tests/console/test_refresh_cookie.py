@@ -113,7 +113,8 @@ def test_failed_login_sets_no_cookie(api, client):
 def test_production_marks_the_cookies_secure():
     secret = "x" * 40
     config = load_config(
-        "production", {"SECRET_KEY": secret, "JWT_SECRET_KEY": "y" * 40, "APP_ENV": "production"}
+        "production",
+        {"SECRET_KEY": secret, "JWT_SECRET_KEY": "y" * 40, "MAIL_BACKEND": "ses"},
     )
     assert config.JWT_COOKIE_SECURE is True
     assert load_config("development", {}).JWT_COOKIE_SECURE is False
