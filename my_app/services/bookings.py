@@ -366,7 +366,8 @@ def accept(actor: User, booking_id: int, if_match: str | None = None) -> Booking
         # Accepts (and blackouts) of one resource take turns: what follows sees any move or
         # blackout made while this one waited for its turn.
         catalog.take_turn(booking.resource_id)
-        blackouts.refuse_overlap(booking.resource_id, booking.event_time, booking.end_time)
+        if booking.status == Status.PENDING:  # anything else is refused for what it is
+            blackouts.refuse_overlap(booking.resource_id, booking.event_time, booking.end_time)
         _decide(booking, Status.ACCEPTED, actor, None, if_match)
     _tell_requester(booking, actor)
     return booking
