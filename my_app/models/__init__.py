@@ -1,5 +1,7 @@
 """Tables. Importing this package registers every model with the metadata."""
 
+from my_app.models.approver import resource_approvers
+from my_app.models.blackout import Blackout
 from my_app.models.booking import BookableResource, BookingHistory, BookingRequest, BookingStatus
 from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.idempotency import IdempotencyKey
@@ -9,6 +11,7 @@ from my_app.models.user import User
 
 __all__ = [
     "BlacklistEntry",
+    "Blackout",
     "BookableResource",
     "BookingEvent",
     "BookingEventAttempt",
@@ -18,4 +21,5 @@ __all__ = [
     "IdempotencyKey",
     "LoginSession",
     "User",
+    "resource_approvers",
 ]

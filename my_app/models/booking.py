@@ -96,10 +96,7 @@ class BookableResource(db.Model):
         """The rules as the API shows them: every rule, None where there is no limit."""
         return {name: getattr(self, name) for name in RULE_NAMES}
 
-    @property
-    def approvers(self) -> list:
-        # Placeholder until the approvers relationship lands (issue 21's other half).
-        return []
+    approvers: Mapped[list[User]] = relationship(secondary="resource_approvers", order_by=User.id)
 
 
 sa.Index("uq_resources_name_lower", sa.func.lower(BookableResource.name), unique=True)

@@ -40,6 +40,9 @@ ROUTES = [
     (catalog.ResourceAvailability, "/resources/<id:resource_id>/availability"),
     (catalog.ResourceCalendar, "/resources/<id:resource_id>/calendar.ics"),
     (catalog.ResourceCalendarToken, "/resources/<id:resource_id>/calendar_token"),
+    (catalog.ResourceApprovers, "/resources/<id:resource_id>/approvers"),
+    (catalog.ResourceBlackouts, "/resources/<id:resource_id>/blackouts"),
+    (catalog.ResourceBlackoutItem, "/resources/<id:resource_id>/blackouts/<id:blackout_id>"),
 ]
 
 

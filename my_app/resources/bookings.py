@@ -71,14 +71,18 @@ class SubmitRequest(Resource):
 class ListRequests(Resource):
     @endpoint(
         "list_requests",
-        auth="admin",
+        auth="access",
         query=BookingsQuerySchema,
         response=BookingListSchema,
+        errors=(403,),
         tags=TAGS,
         media_types=(export.CSV_MIMETYPE,),
     )
     def get(self, filters):
-        """Every booking request, filtered, by event time then id (admin).
+        """Every booking request, filtered, by event time then id (admin or approver).
+
+        An approver sees the requests of the resources they approve (a `resource_id` of
+        another resource is 403).
 
         With `Accept: text/csv`: every matching request (all pages, from `cursor` on),
         streamed as CSV with a header row and nested fields flattened (`address.country`).
@@ -113,7 +117,7 @@ class RequestItem(Resource):
         response_headers=ETAG,
     )
     def get(self, booking_id: int):
-        """One booking request (its owner or an admin), with its `ETag`."""
+        """One booking request (its owner, an admin or its resource's approver), with its `ETag`."""
         return _with_etag(bookings.visible_booking(current_user, booking_id))
 
 
@@ -122,39 +126,42 @@ class RequestHistory(Resource):
         "get_request_history", auth="access", response=HistorySchema, errors=(403, 404), tags=TAGS
     )
     def get(self, booking_id: int):
-        """Every status change of a request, oldest first (its owner or an admin)."""
+        """Every status change of a request, oldest first (its owner, an admin or an approver)."""
         return {"history": bookings.history(current_user, booking_id)}
 
 
 class AcceptRequest(Resource):
     @endpoint(
         "accept_request",
-        auth="admin",
+        auth="access",
         body=BookingIdSchema,
         response=BookingSchema,
-        errors=(404, 409, 412),
+        errors=(403, 404, 409, 412),
         tags=TAGS,
         request_headers=IF_MATCH,
         response_headers=ETAG,
     )
     def post(self, data):
-        """Accept a pending request that overlaps no accepted one (admin)."""
+        """Accept a pending request (admin or the resource's approver).
+
+        It may overlap no accepted request and no blackout of its resource.
+        """
         return _decide(bookings.accept, data["id"])
 
 
 class RejectRequest(Resource):
     @endpoint(
         "reject_request",
-        auth="admin",
+        auth="access",
         body=BookingDecisionSchema,
         response=BookingSchema,
-        errors=(404, 409, 412),
+        errors=(403, 404, 409, 412),
         tags=TAGS,
         request_headers=IF_MATCH,
         response_headers=ETAG,
     )
     def post(self, data):
-        """Reject a pending request, optionally saying why (admin)."""
+        """Reject a pending request, optionally saying why (admin or the resource's approver)."""
         return _decide(bookings.reject, data["id"], data["reason"])
 
 
@@ -170,7 +177,7 @@ class CancelRequest(Resource):
         response_headers=ETAG,
     )
     def post(self, data):
-        """Cancel a pending or accepted request (its owner or an admin)."""
+        """Cancel a pending or accepted request (its owner, an admin or the resource's approver)."""
         return _decide(bookings.cancel, data["id"], data["reason"])
 
 

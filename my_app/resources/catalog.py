@@ -4,6 +4,14 @@ from flask import Response
 from flask_jwt_extended import current_user
 
 from my_app.resources.base import Resource, endpoint
+from my_app.schemas.approver import ApproversSchema
+from my_app.schemas.base import MessageSchema
+from my_app.schemas.blackout import (
+    BlackoutCreateSchema,
+    BlackoutListSchema,
+    BlackoutSchema,
+    BlackoutsQuerySchema,
+)
 from my_app.schemas.booking import (
     AvailabilityQuerySchema,
     AvailabilitySchema,
@@ -12,7 +20,7 @@ from my_app.schemas.booking import (
     ResourceSchema,
     ResourceUpdateSchema,
 )
-from my_app.services import calendar, catalog
+from my_app.services import approvers, blackouts, calendar, catalog
 
 TAGS = ("resources",)
 
@@ -114,3 +122,63 @@ class ResourceCalendarToken(Resource):
     def post(self, resource_id: int):
         """Give the resource's calendar feed a new secret link (admin); the old one dies."""
         return catalog.rotate_calendar_token(current_user, resource_id)
+
+
+class ResourceApprovers(Resource):
+    @endpoint(
+        "set_resource_approvers",
+        auth="admin",
+        body=ApproversSchema,
+        response=ResourceSchema,
+        errors=(404,),
+        tags=TAGS,
+    )
+    def put(self, data, resource_id: int):
+        """Make exactly these users the resource's approvers (admin).
+
+        An approver may see, accept, reject and cancel the resource's requests, and manage
+        its blackouts, from their very next request on.
+        """
+        return approvers.set_approvers(current_user, resource_id, data["user_ids"])
+
+
+class ResourceBlackouts(Resource):
+    @endpoint(
+        "list_blackouts",
+        auth="access",
+        query=BlackoutsQuerySchema,
+        response=BlackoutListSchema,
+        errors=(404,),
+        tags=TAGS,
+    )
+    def get(self, window, resource_id: int):
+        """The resource's blackouts meeting [`from`, `to`) (either may be left out), by start."""
+        found = blackouts.list_blackouts(resource_id, window.get("from_"), window.get("to"))
+        return {"blackouts": found}
+
+    @endpoint(
+        "create_blackout",
+        auth="access",
+        body=BlackoutCreateSchema,
+        response=BlackoutSchema,
+        status=201,
+        errors=(403, 404, 409),
+        tags=TAGS,
+    )
+    def post(self, data, resource_id: int):
+        """Black out a time of the resource (admin or its approver).
+
+        No request may then be submitted or accepted overlapping it. Accepted bookings in
+        the way are a 409 naming them: cancel them first.
+        """
+        return blackouts.create(current_user, resource_id, **data)
+
+
+class ResourceBlackoutItem(Resource):
+    @endpoint(
+        "delete_blackout", auth="access", response=MessageSchema, errors=(403, 404), tags=TAGS
+    )
+    def delete(self, resource_id: int, blackout_id: int):
+        """Lift a blackout (admin or the resource's approver)."""
+        blackouts.delete(current_user, resource_id, blackout_id)
+        return {"message": f"Blackout {blackout_id} of resource {resource_id} deleted."}

@@ -159,6 +159,10 @@ class ResourceSchema(Schema):
             "x-optional": True,
         },
     )
+    approvers = fields.List(
+        fields.Nested(UserRefSchema),
+        metadata={"description": "Who decides the resource's requests besides the admins"},
+    )
 
 
 class ResourceListSchema(Schema):
@@ -223,4 +227,11 @@ class AvailabilitySchema(Schema):
     closed = fields.List(
         fields.Nested(IntervalSchema),
         metadata={"description": "Times outside the opening hours, merged and in order"},
+    )
+    closed = fields.List(
+        fields.Nested(IntervalSchema),
+        metadata={
+            "description": "Times the resource cannot be booked (its blackouts), merged and "
+            "in order; half-open [start, end)"
+        },
     )

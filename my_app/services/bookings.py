@@ -24,6 +24,12 @@ accept, as they are at that moment; the quota on submit. A resource with
 `approval: "auto"` accepts a request as part of its submission, through the
 same `move` and checks as an admin's accept; `conflicts` says what is in the way.
 
+Creating a blackout takes the same turn as accepting, and an accept looks for
+blackouts only once it has its turn, so of a blackout and an accept that meet,
+made at the same moment, one is refused. Admins decide every request; a
+resource's approvers decide its requests (`permissions.require_approver_or_admin`),
+and are told when one waits.
+
 A write answers with the objects it holds (`transaction(keep_state=True)`):
 the values it wrote are the values the database has, so nothing is read back
 after the commit, and the requester's e-mail leaves after the answer.
@@ -39,14 +45,19 @@ from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
-from my_app.errors import Conflict, NotFound, PreconditionFailed
+from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from my_app.extensions import db
 from my_app.models import BookableResource, BookingHistory, BookingRequest, BookingStatus, User
 from my_app.models.types import utcnow
-from my_app.services import catalog, identity, mail, quota, rules
+from my_app.services import approvers, blackouts, catalog, identity, mail, quota, rules
 from my_app.services import events as outbox
 from my_app.services.pagination import Page, decode_cursor, page, row_id
-from my_app.services.permissions import require_admin, require_owner_or_admin
+from my_app.services.permissions import (
+    approved_resource_ids,
+    require_admin,
+    require_approver_or_admin,
+    require_owner_approver_or_admin,
+)
 from my_app.services.transaction import transaction
 
 Status = BookingStatus
@@ -75,7 +86,12 @@ def get_booking(booking_id: int, deciding: bool = False) -> BookingRequest:
 
 def visible_booking(actor: User, booking_id: int) -> BookingRequest:
     booking = get_booking(booking_id)
-    require_owner_or_admin(actor, booking.requested_by_id, "see your own booking requests")
+    require_owner_approver_or_admin(
+        actor,
+        booking.requested_by_id,
+        booking.resource_id,
+        "see your own booking requests and those of the resources you approve",
+    )
     return booking
 
 
@@ -90,9 +106,17 @@ def history(actor: User, booking_id: int) -> list[BookingHistory]:
 
 
 def list_all(actor: User, **filters) -> Page:
-    """Every booking request matching `filters` (admin)."""
-    require_admin(actor)
-    return _list(**filters)
+    """Every booking request matching `filters` (admin); an approver's, of the resources
+    they approve."""
+    if actor.is_admin:
+        return _list(**filters)
+    approved = approved_resource_ids(actor)
+    if not approved:
+        require_admin(actor)
+    wanted = filters.get("resource_id")
+    if wanted is not None and wanted not in approved:
+        raise Forbidden(f"You do not approve the requests of resource {wanted}.")
+    return _list(**filters, resource_ids=approved)
 
 
 def list_own(actor: User, **filters) -> Page:
@@ -108,9 +132,12 @@ def _list(
     requested_by: int | None = None,
     from_: datetime | None = None,
     to: datetime | None = None,
+    resource_ids: Collection[int] | None = None,
 ) -> Page:
     """A page ordered by (event_time, id), continuing after `cursor`."""
     query = sa.select(BookingRequest)
+    if resource_ids is not None:
+        query = query.where(BookingRequest.resource_id.in_(resource_ids))
     for column, value in (
         (BookingRequest.status, status),
         (BookingRequest.resource_id, resource_id),
@@ -161,6 +188,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         resource = catalog.get_resource(resource_id, bookable=True)
         rules.require_followed(resource, booking.event_time, booking.end_time, now)
         quota.require_room(requester, resource, booking.event_time, booking.duration_minutes)
+        blackouts.refuse_overlap(resource_id, booking.event_time, booking.end_time)
         db.session.add(booking)
         db.session.flush()
         db.session.add(
@@ -170,10 +198,12 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         )
         outbox.record(booking, "booking.submitted")
         if resource.approval == "auto":
-            turn = catalog.accepting_turn(resource_id)
-            move([booking.id], Status.PENDING, Status.ACCEPTED, turn=turn)
+            catalog.take_turn(resource_id)
             _require_acceptable(booking, asked_at=now)
+            move([booking.id], Status.PENDING, Status.ACCEPTED)
+        deciders = approvers.to_tell(booking) if booking.status == Status.PENDING else []
     metrics.transition(Status.PENDING)
+    approvers.tell(booking, deciders)
     return booking
 
 
@@ -182,6 +212,7 @@ def _require_acceptable(booking: BookingRequest, asked_at: datetime) -> None:
     the way (accepted requests within the buffer are refused by the database itself)."""
     resource = catalog.get_resource(booking.resource_id, fresh=True)
     rules.require_followed(resource, booking.event_time, booking.end_time, asked_at)
+    blackouts.refuse_overlap(booking.resource_id, booking.event_time, booking.end_time)
     in_the_way = conflicts(booking, resource)
     if in_the_way:
         raise Conflict(" ".join(in_the_way))
@@ -265,15 +296,13 @@ def move(
     actor: User | None = None,
     reason: str | None = None,
     version: int | None = None,
-    turn: sa.ColumnElement[bool] | None = None,
 ) -> list[BookingRequest]:
     """Move those of `ids` still in `from_status` (and at `version`) to `to_status`; no commit.
 
     The one status change of every path. `TRANSITIONS` allows the move or it is a 409;
     one guarded UPDATE moves the rows nobody moved first, and only those get a history
-    row and an event. With `turn`, the UPDATE first waits for its turn among movers that
-    must not overlap (catalog.accepting_turn). Returns the requests moved, as they are
-    now (objects the session already held are brought up to date, not read again).
+    row and an event. Returns the requests moved, as they are now (objects the session
+    already held are brought up to date, not read again).
     """
     if not can_move(from_status, to_status):
         raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
@@ -284,8 +313,6 @@ def move(
     guards = [table.c.id.in_(ids), table.c.status == from_status]
     if version is not None:
         guards.append(table.c.version == version)
-    if turn is not None:
-        guards.append(turn)
     rows = db.session.execute(
         table.update()
         .where(*guards)
@@ -328,14 +355,12 @@ def _decide(
     actor: User,
     reason: str | None,
     if_match: str | None,
-    turn: sa.ColumnElement[bool] | None = None,
 ) -> None:
     """Move one request the client read, under its `If-Match`: 412 if it changed since, 409 if
     somebody moved it first."""
     check_precondition(booking, if_match)
     version = booking.version
-    if move([booking.id], booking.status, to_status, actor=actor, reason=reason,
-            version=version, turn=turn):  # fmt: skip
+    if move([booking.id], booking.status, to_status, actor=actor, reason=reason, version=version):
         return
     current = db.session.execute(
         sa.select(BookingRequest.status, BookingRequest.version).where(
@@ -369,21 +394,23 @@ def _stale() -> PreconditionFailed:
 
 
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
-    require_admin(actor)
+    require_approver_or_admin(actor)
 
     def in_the_way() -> Conflict:  # the database refused an overlap or the buffer
         return _conflict(get_booking(booking_id))
 
     with transaction(conflict=in_the_way, keep_state=True):
         booking = get_booking(booking_id, deciding=True)
+        require_approver_or_admin(actor, booking.resource_id)
         if booking.status == Status.PENDING and booking.event_time <= utcnow():
             raise Conflict("The event has already started; the request can no longer be accepted.")
-        # Accepts of one resource take turns; the guarded UPDATE sees any move made while
-        # this one waited for its turn.
-        turn = catalog.accepting_turn(booking.resource_id)
-        _decide(booking, Status.ACCEPTED, actor, None, if_match, turn=turn)
-        # Notice and advance are judged from when the request was made, by today's rules.
-        _require_acceptable(booking, asked_at=booking.created_at)
+        # Accepts (and blackouts) of one resource take turns: what follows sees any move or
+        # blackout made while this one waited for its turn.
+        catalog.take_turn(booking.resource_id)
+        if booking.status == Status.PENDING:  # anything else is refused for what it is
+            # Notice and advance are judged from when the request was made, by today's rules.
+            _require_acceptable(booking, asked_at=booking.created_at)
+        _decide(booking, Status.ACCEPTED, actor, None, if_match)
     _tell_requester(booking, actor)
     return booking
 
@@ -391,9 +418,10 @@ def accept(actor: User, booking_id: int, if_match: str | None = None) -> Booking
 def reject(
     actor: User, booking_id: int, reason: str | None = None, if_match: str | None = None
 ) -> BookingRequest:
-    require_admin(actor)
+    require_approver_or_admin(actor)
     with transaction(keep_state=True):
         booking = get_booking(booking_id, deciding=True)
+        require_approver_or_admin(actor, booking.resource_id)
         _decide(booking, Status.REJECTED, actor, reason, if_match)
     _tell_requester(booking, actor)
     return booking
@@ -444,8 +472,9 @@ def expire_due(now: datetime | None = None) -> int:
 
 
 def _tell_requester(booking: BookingRequest, actor: User) -> None:
-    """E-mail the requester about a decision an admin made (after it is committed)."""
-    if actor.is_admin and booking.status in NOTIFIED:
+    """E-mail the requester about a decision an admin or an approver made (after it is
+    committed); whoever is not the requester and may decide is one of them."""
+    if (actor.is_admin or actor.id != booking.requested_by_id) and booking.status in NOTIFIED:
         _notify(booking)
 
 

@@ -23,7 +23,7 @@ from my_app.errors import Unauthorized
 from my_app.extensions import db
 from my_app.models import BookingRequest, User
 from my_app.models.types import utcnow
-from my_app.services import bookings, catalog, rules
+from my_app.services import blackouts, bookings, catalog, rules
 
 # The feed shows what is coming and what happened in the last year.
 FEED_PAST = timedelta(days=366)
@@ -40,7 +40,8 @@ def _accepted(resource_id: int):
 
 def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, Any]:
     """Within [start, end), clipped, merged, in order: `busy`, the accepted bookings widened
-    by the resource's buffer on both sides, and `closed`, the times outside opening hours."""
+    by the resource's buffer on both sides, and `closed`, the times outside opening hours
+    or in a blackout."""
     resource = catalog.get_resource(resource_id)
     buffer = timedelta(minutes=resource.buffer_minutes or 0)
     rows = db.session.execute(
@@ -54,12 +55,13 @@ def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, 
     )
     widened = ((begin - buffer, finish + buffer) for begin, finish in rows)
     closed = rules.closed(resource.opening_hours, ZoneInfo(resource.time_zone), start, end)
+    closed += blackouts.intervals(resource_id, start, end)
     return {
         "resource_id": resource_id,
         "from_": start,
         "to": end,
         "busy": merge(widened, start, end),
-        "closed": merge(sorted(closed), start, end),  # blackouts join these, in any order
+        "closed": merge(sorted(closed), start, end),
     }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from my_app.errors import Conflict, NotFound, UnprocessableEntity
 from my_app.extensions import db
@@ -16,7 +17,8 @@ from my_app.services.transaction import transaction
 
 
 def list_resources(actor: User) -> list[BookableResource | dict[str, Any]]:
-    resources = db.session.scalars(sa.select(BookableResource).order_by(BookableResource.id))
+    query = sa.select(BookableResource).options(selectinload(BookableResource.approvers))
+    resources = db.session.scalars(query.order_by(BookableResource.id))
     return [as_seen_by(actor, resource) for resource in resources]
 
 
@@ -52,21 +54,20 @@ def get_resource(resource_id: int, bookable: bool = False, fresh: bool = False) 
     return resource
 
 
-def accepting_turn(resource_id: int) -> sa.ColumnElement[bool]:
-    """A condition that, in the statement it guards, takes the resource's row until commit,
-    so that accepts of one resource take turns.
+def take_turn(resource_id: int) -> None:
+    """Take the resource's row until commit, so that accepts (and blackouts) of one resource
+    take turns; in a statement of its own, so that what the caller reads next includes
+    whatever the turn's previous holder committed.
 
     FOR NO KEY UPDATE: submits, whose foreign key check takes a key-share
     lock on the same row, are not held up. SQLite has no row locks; its
     writers take turns anyway.
     """
-    turn = (
+    db.session.execute(
         sa.select(BookableResource.id)
         .where(BookableResource.id == resource_id)
         .with_for_update(key_share=True)
-        .cte("turn")
     )
-    return sa.exists(sa.select(turn.c.id))
 
 
 def _ensure_name_free(name: str, except_id: int | None = None) -> None:
