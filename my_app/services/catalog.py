@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from my_app.errors import Conflict, NotFound
 from my_app.extensions import db
@@ -20,22 +19,11 @@ def list_resources(actor: User) -> list[BookableResource | dict[str, Any]]:
     return [as_seen_by(actor, resource) for resource in resources]
 
 
-def calendar_url(resource: BookableResource) -> str | None:
-    """The secret feed link calendar apps subscribe to (None if the feed has no token)."""
-    if not resource.calendar_token:
-        return None
-    base = current_app.config["PUBLIC_BASE_URL"]
-    return f"{base}/resources/{resource.id}/calendar.ics?token={resource.calendar_token}"
-
-
 def as_seen_by(actor: User, resource: BookableResource) -> BookableResource | dict[str, Any]:
-    """The resource as `actor` may see it: admins also get its `calendar_url`."""
-    if not actor.is_admin:
+    """The resource as `actor` may see it: only admins see its feed's secret (`calendar_url`)."""
+    if actor.is_admin:
         return resource
-    fields = ("id", "name", "description", "active")
-    return {name: getattr(resource, name) for name in fields} | {
-        "calendar_url": calendar_url(resource)
-    }
+    return {name: getattr(resource, name) for name in ("id", "name", "description", "active")}
 
 
 def get_resource(resource_id: int, bookable: bool = False) -> BookableResource:

@@ -185,7 +185,7 @@ def test_a_claim_whose_worker_died_is_taken_over_after_a_while(app, api, monkeyp
 
     with monkeypatch.context() as patch:
         patch.setattr(bookings, "submit", dies)
-        patch.setattr(idempotency, "_release", lambda claimed: None)  # nobody cleans up
+        patch.setattr(idempotency, "release", lambda claimed: None)  # nobody cleans up
         assert _submit(api.client, requester, "k", **body).status_code == 500
     assert _submit(api.client, requester, "k", **body).status_code == 409  # maybe still running
     with app.app_context():
