@@ -93,7 +93,7 @@ def update_resource(actor: User, resource_id: int, **changes) -> BookableResourc
     return as_seen_by(actor, resource)
 
 
-def rotate_calendar_token(actor: User, resource_id: int) -> dict[str, Any]:
+def rotate_calendar_token(actor: User, resource_id: int) -> BookableResource | dict[str, Any]:
     """Give the resource's feed a new secret link; the old one stops working at once."""
     require_admin(actor)
     with transaction():
