@@ -38,7 +38,7 @@ PARAMETER = {
 def idempotent(view: Callable) -> Callable:
     """Honour `Idempotency-Key`; goes below `@authenticated`, above `@body` and `@response`."""
     doc = declaration(view)
-    if doc.auth is not None or doc.response is None:
+    if doc.auth is not None or doc.response is None or doc.body is None:
         raise TypeError("@idempotent goes below @authenticated and above @body and @response")
     doc.request_headers.append(PARAMETER)
     doc.response_headers[REPLAYED_HEADER] = (
