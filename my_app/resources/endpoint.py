@@ -11,8 +11,10 @@
 Each decorator runs its part of the request and records its part of the OpenAPI
 document on the method (`method.apidoc`, my_app/apidoc.py), so the document
 cannot drift from the behaviour. From the top: rate limits, `@authenticated`,
-domain gates such as `@idempotent`, `@body`/`@arguments`, then `@response`;
-`@operation` and `@other_responses` only record, anywhere in the stack.
+domain gates such as `@idempotent`, `@body`/`@arguments`, `@response`, then what
+works on the method's own return value (`@csv_export`); the gates check their
+place when the module loads. `@operation`, `@alt_response` and `@other_responses`
+only record, anywhere in the stack.
 Schema instances are made once, when the method is declared.
 """
 
