@@ -78,10 +78,11 @@ def trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from my_app import auth, database, models  # noqa: F401  (models registers the tables)
-    from my_app.extensions import cors, db, limiter
+    from my_app.extensions import cors, db, limiter, ma
 
     database.configure_engine(app)
     db.init_app(app)
+    ma.init_app(app)
     database.init_app(app)
     auth.init_app(app)
     limiter.init_app(app)

@@ -1,38 +1,36 @@
-"""What an endpoint declares about itself.
+"""What an endpoint declares about itself, gathered from its decorators.
 
-`@endpoint(...)` (my_app/resources/base.py) builds one of these for each
-resource method and runs the request by it; the OpenAPI generator reads the
-same declaration, the method's docstring (first line = summary) and the
-route table, so the description cannot drift from the code.
+Each decorator of my_app/resources/endpoint.py (and the domain ones beside
+the code they wrap, such as `@idempotent`) does its part of the request and
+writes its part here; the OpenAPI generator assembles the document from this
+record, the method's docstring (first line = summary) and the route table, so
+the description cannot drift from the code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from marshmallow import Schema
 
-AUTH_KINDS = (None, "access", "refresh", "admin")
+AUTH_KINDS = ("access", "refresh", "admin")
 
 
-@dataclass(frozen=True)
+@dataclass
 class EndpointDoc:
-    operation: str  # the OpenAPI operationId, a snake_case verb phrase
+    operation: str = ""  # the OpenAPI operationId, a snake_case verb phrase
+    tags: tuple[str, ...] = ()
     auth: str | None = None  # None (public), "access", "refresh" or "admin"
-    body: type[Schema] | Schema | None = None  # JSON request body
-    query: type[Schema] | Schema | None = None  # query-string parameters
-    response: type[Schema] | Schema | None = None  # success body
-    status: int = 200  # success status
-    errors: tuple[int, ...] = ()  # further error statuses beyond those implied
-    responses: dict = field(default_factory=dict)  # other statuses with a JSON body schema
-    tags: tuple[str, ...] = field(default_factory=tuple)
-    # Request headers the endpoint reads, as OpenAPI header parameters (name -> description).
-    request_headers: dict[str, str] = field(default_factory=dict)
-    # Headers of the success response (name -> description).
-    response_headers: dict[str, str] = field(default_factory=dict)
-    # Other media types of the success response, chosen by `Accept` (e.g. "text/csv").
-    media_types: tuple[str, ...] = ()
-    # Honours `Idempotency-Key` (my_app/services/idempotency.py): replays, 409 and 422.
-    idempotent: bool = False
-    # Also readable without a Bearer token through `?token=` (a calendar feed link).
-    feed_token: bool = False
+    security: list[dict[str, list]] = field(default_factory=list)  # OpenAPI security options
+    body: Schema | None = None  # the JSON request body's schema
+    query: Schema | None = None  # the query string's schema
+    response: Schema | None = None  # the success body's schema
+    status: int = 200  # the success status
+    # Other media types of the success response (e.g. "text/csv" chosen by `Accept`).
+    media_types: list[str] = field(default_factory=list)
+    response_headers: dict[str, str] = field(default_factory=dict)  # name -> description
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)  # OpenAPI links of success
+    responses: dict[int, Schema] = field(default_factory=dict)  # other statuses, JSON bodies
+    errors: set[int] = field(default_factory=set)  # problem+json statuses it may answer
+    request_headers: list[dict[str, Any]] = field(default_factory=list)  # header parameters

@@ -6,7 +6,7 @@ import logging
 import traceback
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, current_app, json
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -222,6 +222,11 @@ def handle_database_error(error: DBAPIError) -> Response:
     if is_connection_error(error):
         return handle_unavailable(error)
     return handle_unexpected(error)
+
+
+def response_for(error: Exception) -> Response:
+    """The answer the handlers below give `error`, for a caller that must keep it (idempotency)."""
+    return current_app.handle_user_exception(error)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,7 @@
 """Extension objects, created here and initialised only in the app factory."""
 
+import warnings
+
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -7,6 +9,12 @@ from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+with warnings.catch_warnings():
+    # Its optional SQLAlchemy schemas need marshmallow-sqlalchemy, which it warns is
+    # missing; our schemas are written out field by field.
+    warnings.filterwarnings("ignore", "Flask-SQLAlchemy integration requires", UserWarning)
+    from flask_marshmallow import Marshmallow
 
 
 class Base(DeclarativeBase):
@@ -26,3 +34,4 @@ db = SQLAlchemy(model_class=Base)
 jwt = JWTManager()
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+ma = Marshmallow()

@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document, generated from the route table and each endpoint's `@endpoint`.
+"""The OpenAPI 3 document, assembled from the route table and what each method declared.
 
 Request and response bodies are the very marshmallow schemas the resources
 load and dump with, so the description cannot drift from the behaviour.
@@ -21,7 +21,7 @@ from marshmallow import fields, validate
 
 from my_app import docs
 from my_app.apidoc import EndpointDoc
-from my_app.schemas.base import MAX_ID, NonBlank
+from my_app.schemas.base import MAX_ID, NonBlank, PublicURLFor
 from my_app.schemas.booking import Country
 from my_app.schemas.openapi import OpenAPIDocumentSchema
 
@@ -85,30 +85,6 @@ COUNTRY_NAMES = sorted(
     {value for c in pycountry.countries for value in (c.alpha_2, c.alpha_3, c.name)}
 )
 
-# Where a booking's id goes next. Swagger UI shows these links; schemathesis
-# follows them, so its accept/reject/cancel calls meet real, pending requests.
-_BOOKING_ID = "$response.body#/id"
-_BY_PATH = {"parameters": {"booking_id": _BOOKING_ID}}
-_BY_BODY = {"requestBody": {"id": _BOOKING_ID}}
-_BOOKING_TARGETS = {
-    "Read": ("get_request", _BY_PATH),
-    "History": ("get_request_history", _BY_PATH),
-    "Accept": ("accept_request", _BY_BODY),
-    "Reject": ("reject_request", _BY_BODY),
-    "Cancel": ("cancel_request", _BY_BODY),
-    "Delete": ("delete_request", _BY_PATH),
-}
-LINKS = {
-    ("submit_request", "201"): _BOOKING_TARGETS,
-    ("accept_request", "200"): {k: _BOOKING_TARGETS[k] for k in ("Cancel", "History")},
-}
-
-
-# Request headers with rules of their own (others are plain strings).
-HEADER_SCHEMAS = {
-    "Idempotency-Key": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
-}
-
 
 def field2extras(self, field: fields.Field, ret: dict, **kwargs: Any) -> dict[str, Any]:
     """What apispec cannot see by itself: `validate.And`, blank-refusing and country fields."""
@@ -147,29 +123,8 @@ def _problem_response(status: int) -> dict[str, Any]:
     return response
 
 
-def _error_statuses(doc: EndpointDoc, path_has_params: bool) -> set[int]:
-    statuses = set(doc.errors)
-    if doc.auth:
-        statuses.add(401)
-    if doc.auth == "admin":
-        statuses.add(403)
-    if doc.body is not None:
-        statuses |= {400, 413, 415, 422}
-    if doc.query is not None:
-        statuses.add(422)
-    if path_has_params:
-        statuses.add(404)
-    if doc.idempotent:
-        statuses |= {409, 422}  # the key still in flight; the key reused with another body
-    if doc.feed_token:
-        statuses.add(401)
-    if doc.auth or doc.body is not None or doc.query is not None or path_has_params:
-        statuses.add(503)  # it reads stored rows, or the blacklist for a token
-    statuses.add(500)
-    return statuses - set(doc.responses)
-
-
 def _operation(view, path_has_params: bool) -> dict[str, Any]:
+    """The operation as the method's decorators recorded it (my_app/apidoc.py)."""
     doc: EndpointDoc = view.apidoc
     summary, _, description = inspect.cleandoc(view.__doc__ or "").partition("\n")
     operation: dict[str, Any] = {
@@ -180,18 +135,12 @@ def _operation(view, path_has_params: bool) -> dict[str, Any]:
     }
     if description.strip():
         operation["description"] = description.strip()
-    if doc.auth:
-        operation["security"] = [{"bearerAuth": []}]
-    if doc.feed_token:
-        operation["security"] = [{"bearerAuth": []}, {"calendarToken": []}]
+    if doc.security:
+        operation["security"] = doc.security
     parameters: list[dict[str, Any]] = []
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
-    parameters += [
-        {"in": "header", "name": name, "required": False, "description": text, "schema": schema}
-        for name, text in doc.request_headers.items()
-        for schema in [HEADER_SCHEMAS.get(name, {"type": "string"})]
-    ]
+    parameters += doc.request_headers
     if parameters:
         operation["parameters"] = parameters
     if doc.body is not None:
@@ -209,13 +158,16 @@ def _operation(view, path_has_params: bool) -> dict[str, Any]:
             name: {"description": text, "schema": {"type": "string"}}
             for name, text in doc.response_headers.items()
         }
+    if doc.links:
+        success["links"] = doc.links
     operation["responses"][str(doc.status)] = success
     for status, schema in doc.responses.items():
         operation["responses"][str(status)] = {
             "description": ERROR_DESCRIPTIONS.get(status, "See schema"),
             "content": {"application/json": {"schema": schema}},
         }
-    for status in sorted(_error_statuses(doc, path_has_params)):
+    errors = doc.errors | {500} | ({404, 503} if path_has_params else set())
+    for status in sorted(errors - set(doc.responses)):
         operation["responses"][str(status)] = _problem_response(status)
     return operation
 
@@ -266,14 +218,13 @@ def _require_response_fields(document: dict[str, Any]) -> None:
         )
 
 
-def _add_links(document: dict[str, Any]) -> None:
+def _check_links(document: dict[str, Any]) -> None:
     operations = _operations(document)
-    for (source, status), targets in LINKS.items():
-        links = operations[source]["responses"][status].setdefault("links", {})
-        for name, (target, values) in targets.items():
-            if target not in operations:
-                raise LookupError(f"link {source} -> {target}: no such operation")
-            links[name] = {"operationId": target, **values}
+    for source, operation in operations.items():
+        for answer in operation["responses"].values():
+            for name, link in answer.get("links", {}).items():
+                if link["operationId"] not in operations:
+                    raise LookupError(f"link {source} -> {name}: no such operation")
 
 
 def _metrics_operation() -> dict[str, Any]:
@@ -328,6 +279,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         },
     )
     marshmallow.converter.add_attribute_function(field2extras)
+    marshmallow.map_to_openapi_type(PublicURLFor, "string", None)
     spec.components.security_scheme("metricsToken", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Problem", PROBLEM)
     spec.components.schema("ValidationProblem", VALIDATION_PROBLEM)
@@ -370,7 +322,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     spec.path(path=METRICS_URL, operations={"get": _metrics_operation()})
     document = spec.to_dict()
     _require_response_fields(document)
-    _add_links(document)
+    _check_links(document)
     return document
 
 

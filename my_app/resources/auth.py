@@ -10,7 +10,15 @@ from werkzeug.exceptions import HTTPException
 
 from my_app.errors import AppError
 from my_app.extensions import limiter
-from my_app.resources.base import Resource, endpoint, load_body
+from my_app.resources.base import Resource
+from my_app.resources.endpoint import (
+    authenticated,
+    body,
+    load_body,
+    operation,
+    other_responses,
+    response,
+)
 from my_app.schemas.base import MessageSchema
 from my_app.schemas.user import (
     ChangePasswordSchema,
@@ -93,22 +101,20 @@ def _client() -> sessions.Client:
 
 
 class Register(Resource):
-    @endpoint(
-        "register",
-        body=RegisterSchema,
-        response=UserSchema,
-        status=201,
-        errors=(409, 429),
-        tags=ACCOUNTS,
-        decorators=[per_address],
-    )
+    @per_address
+    @operation("register", tags=ACCOUNTS)
+    @body(RegisterSchema)
+    @response(UserSchema, 201)
+    @other_responses(409, 429)
     def post(self, data):
         """Create an account and e-mail its confirmation link."""
         return accounts.register(**data)
 
 
 class ConfirmEmail(Resource):
-    @endpoint("confirm_email", response=MessageSchema, errors=(400,), tags=ACCOUNTS)
+    @operation("confirm_email", tags=ACCOUNTS)
+    @response(MessageSchema)
+    @other_responses(400)
     def get(self, token: str):
         """Confirm an e-mail address from the link sent to it."""
         first_time = accounts.confirm(token)
@@ -120,15 +126,11 @@ class ConfirmEmail(Resource):
 
 
 class ResendConfirmation(Resource):
-    @endpoint(
-        "resend_confirmation",
-        body=EmailSchema,
-        response=MessageSchema,
-        status=202,
-        errors=(429,),
-        tags=ACCOUNTS,
-        decorators=[per_address],
-    )
+    @per_address
+    @operation("resend_confirmation", tags=ACCOUNTS)
+    @body(EmailSchema)
+    @response(MessageSchema, 202)
+    @other_responses(429)
     def post(self, data):
         """Send the confirmation link again (same answer whether or not the address exists)."""
         accounts.resend_confirmation(**data)
@@ -138,14 +140,11 @@ class ResendConfirmation(Resource):
 
 
 class Login(Resource):
-    @endpoint(
-        "login",
-        body=LoginSchema,
-        response=TokenPairSchema,
-        errors=(401, 403, 429),
-        tags=SESSIONS,
-        decorators=[login_failures],
-    )
+    @login_failures
+    @operation("login", tags=SESSIONS)
+    @body(LoginSchema)
+    @response(TokenPairSchema)
+    @other_responses(401, 403, 429)
     def post(self, data):
         """Exchange a username (or e-mail) and password for a token pair."""
         user = accounts.authenticate(data["username"], data["password"])
@@ -153,14 +152,18 @@ class Login(Resource):
 
 
 class Refresh(Resource):
-    @endpoint("refresh_tokens", auth="refresh", response=TokenPairSchema, tags=SESSIONS)
+    @operation("refresh_tokens", tags=SESSIONS)
+    @authenticated("refresh")
+    @response(TokenPairSchema)
     def post(self):
         """Spend a refresh token for a new pair of the same session."""
         return tokens.rotate(get_jwt(), current_user, _client())
 
 
 class Logout(Resource):
-    @endpoint("logout", auth="access", response=MessageSchema, tags=SESSIONS)
+    @operation("logout", tags=SESSIONS)
+    @authenticated()
+    @response(MessageSchema)
     def post(self):
         """Revoke the access and refresh tokens of this session."""
         sessions.end_session(get_jwt()["sid"])
@@ -168,7 +171,9 @@ class Logout(Resource):
 
 
 class LogoutAll(Resource):
-    @endpoint("logout_all", auth="access", response=MessageSchema, tags=SESSIONS)
+    @operation("logout_all", tags=SESSIONS)
+    @authenticated()
+    @response(MessageSchema)
     def post(self):
         """Revoke every session of the caller."""
         sessions.end_all_sessions(current_user)
@@ -176,22 +181,20 @@ class LogoutAll(Resource):
 
 
 class Me(Resource):
-    @endpoint("get_current_user", auth="access", response=UserSchema, tags=ACCOUNTS)
+    @operation("get_current_user", tags=ACCOUNTS)
+    @authenticated()
+    @response(UserSchema)
     def get(self):
         """The caller's account."""
         return current_user
 
 
 class ForgotPassword(Resource):
-    @endpoint(
-        "forgot_password",
-        body=ForgotPasswordSchema,
-        response=MessageSchema,
-        status=202,
-        errors=(429,),
-        tags=ACCOUNTS,
-        decorators=[per_address],
-    )
+    @per_address
+    @operation("forgot_password", tags=ACCOUNTS)
+    @body(ForgotPasswordSchema)
+    @response(MessageSchema, 202)
+    @other_responses(429)
     def post(self, data):
         """E-mail a password-reset link (same answer whether or not the address exists)."""
         accounts.forgot_password(**data)
@@ -199,13 +202,10 @@ class ForgotPassword(Resource):
 
 
 class ResetPassword(Resource):
-    @endpoint(
-        "reset_password",
-        body=ResetPasswordSchema,
-        response=MessageSchema,
-        errors=(400,),
-        tags=ACCOUNTS,
-    )
+    @operation("reset_password", tags=ACCOUNTS)
+    @body(ResetPasswordSchema)
+    @response(MessageSchema)
+    @other_responses(400)
     def post(self, data):
         """Choose a new password with the e-mailed link's token; every session ends."""
         accounts.reset_password(**data)
@@ -213,15 +213,12 @@ class ResetPassword(Resource):
 
 
 class ChangePassword(Resource):
-    @endpoint(
-        "change_password",
-        auth="access",
-        body=ChangePasswordSchema,
-        response=TokenPairSchema,
-        errors=(429,),
-        tags=ACCOUNTS,
-        decorators=[password_check_failures],
-    )
+    @password_check_failures
+    @operation("change_password", tags=ACCOUNTS)
+    @authenticated()
+    @body(ChangePasswordSchema)
+    @response(TokenPairSchema)
+    @other_responses(429)
     def post(self, data):
         """Change the password; every other session ends, this one gets a new pair."""
         try:
@@ -232,14 +229,19 @@ class ChangePassword(Resource):
 
 
 class SessionList(Resource):
-    @endpoint("list_sessions", auth="access", response=SessionListSchema, tags=SESSIONS)
+    @operation("list_sessions", tags=SESSIONS)
+    @authenticated()
+    @response(SessionListSchema)
     def get(self):
         """The caller's live logins, newest first; `current` marks this one."""
         return {"sessions": sessions.list_sessions(current_user, get_jwt().get("sid"))}
 
 
 class SessionItem(Resource):
-    @endpoint("end_session", auth="access", response=MessageSchema, errors=(404,), tags=SESSIONS)
+    @operation("end_session", tags=SESSIONS)
+    @authenticated()
+    @response(MessageSchema)
+    @other_responses(404)
     def delete(self, session_id: int):
         """End one of the caller's sessions: its tokens stop working at once."""
         sessions.end_session_by_id(current_user, session_id)

@@ -1,9 +1,21 @@
 """Bookable resources: rooms, speakers, vehicles."""
 
-from flask import Response
+from collections.abc import Callable
+from functools import wraps
+
+from flask import request
 from flask_jwt_extended import current_user
 
-from my_app.resources.base import Resource, endpoint
+from my_app.resources.base import Reply, Resource
+from my_app.resources.endpoint import (
+    arguments,
+    authenticated,
+    body,
+    declaration,
+    operation,
+    other_responses,
+    response,
+)
 from my_app.schemas.approver import ApproversSchema
 from my_app.schemas.base import MessageSchema
 from my_app.schemas.blackout import (
@@ -13,6 +25,7 @@ from my_app.schemas.blackout import (
     BlackoutsQuerySchema,
 )
 from my_app.schemas.booking import (
+    FEED_TOKEN,
     AvailabilityQuerySchema,
     AvailabilitySchema,
     ResourceCreateSchema,
@@ -25,40 +38,54 @@ from my_app.services import approvers, blackouts, calendar, catalog
 TAGS = ("resources",)
 
 
+def bearer_or_feed_link(view: Callable) -> Callable:
+    """An access token, or the resource's secret feed link (`?token=`, its `calendar_url`),
+    which calendar apps follow without one: the method gets it as `feed_token`."""
+    bearer = authenticated()(view)
+    declaration(view).security.append({"calendarToken": []})
+
+    @wraps(bearer)
+    def run(self, *args, **kwargs):
+        token = request.args.get(FEED_TOKEN)
+        if token is None:
+            return bearer(self, *args, **kwargs)
+        return view(self, *args, feed_token=token, **kwargs)
+
+    return run
+
+
 class ResourceList(Resource):
-    @endpoint("list_resources", auth="access", response=ResourceListSchema, tags=TAGS)
+    @operation("list_resources", tags=TAGS)
+    @authenticated()
+    @response(ResourceListSchema)
     def get(self):
         """Every bookable resource."""
         return {"resources": catalog.list_resources(current_user)}
 
-    @endpoint(
-        "create_resource",
-        auth="admin",
-        body=ResourceCreateSchema,
-        response=ResourceSchema,
-        status=201,
-        errors=(409,),
-        tags=TAGS,
-    )
+    @operation("create_resource", tags=TAGS)
+    @authenticated("admin")
+    @body(ResourceCreateSchema)
+    @response(ResourceSchema, 201)
+    @other_responses(409)
     def post(self, data):
         """Add a resource (admin)."""
         return catalog.create_resource(current_user, **data)
 
 
 class ResourceItem(Resource):
-    @endpoint("get_resource", auth="access", response=ResourceSchema, errors=(404,), tags=TAGS)
+    @operation("get_resource", tags=TAGS)
+    @authenticated()
+    @response(ResourceSchema)
+    @other_responses(404)
     def get(self, resource_id: int):
         """One resource with its booking rules, so clients can check a request first."""
         return catalog.resource_for(current_user, resource_id)
 
-    @endpoint(
-        "update_resource",
-        auth="admin",
-        body=ResourceUpdateSchema,
-        response=ResourceSchema,
-        errors=(404, 409),
-        tags=TAGS,
-    )
+    @operation("update_resource", tags=TAGS)
+    @authenticated("admin")
+    @body(ResourceUpdateSchema)
+    @response(ResourceSchema)
+    @other_responses(404, 409)
     def patch(self, changes, resource_id: int):
         """Rename, describe, retire or reactivate a resource, or change its rules (admin).
 
@@ -69,14 +96,11 @@ class ResourceItem(Resource):
 
 
 class ResourceAvailability(Resource):
-    @endpoint(
-        "get_resource_availability",
-        auth="access",
-        query=AvailabilityQuerySchema,
-        response=AvailabilitySchema,
-        errors=(404,),
-        tags=TAGS,
-    )
+    @operation("get_resource_availability", tags=TAGS)
+    @authenticated()
+    @arguments(AvailabilityQuerySchema)
+    @response(AvailabilitySchema)
+    @other_responses(404)
     def get(self, window, resource_id: int):
         """When the resource is booked or closed between `from` and `to` (at most 366 days apart).
 
@@ -88,14 +112,10 @@ class ResourceAvailability(Resource):
 
 
 class ResourceCalendar(Resource):
-    @endpoint(
-        "get_resource_calendar",
-        auth="access",
-        errors=(404,),
-        tags=TAGS,
-        media_types=(calendar.MIMETYPE,),
-        feed_token=True,
-    )
+    @operation("get_resource_calendar", tags=TAGS)
+    @bearer_or_feed_link
+    @response(media_type=calendar.MIMETYPE)
+    @other_responses(404)
     def get(self, resource_id: int, feed_token: str | None = None):
         """The resource's accepted bookings as an iCalendar (RFC 5545) feed.
 
@@ -103,36 +123,27 @@ class ResourceCalendar(Resource):
         admins see as the resource's `calendar_url` (`?token=…`, no Bearer token needed).
         """
         viewer = current_user if feed_token is None else None
+        disposition = f'inline; filename="resource-{resource_id}.ics"'
         body = calendar.feed(resource_id, viewer=viewer, token=feed_token)
-        return Response(
-            body,
-            mimetype=calendar.MIMETYPE,
-            headers={"Content-Disposition": f'inline; filename="resource-{resource_id}.ics"'},
-        )
+        return Reply(body, headers={"Content-Disposition": disposition})
 
 
 class ResourceCalendarToken(Resource):
-    @endpoint(
-        "rotate_calendar_token",
-        auth="admin",
-        response=ResourceSchema,
-        errors=(404,),
-        tags=TAGS,
-    )
+    @operation("rotate_calendar_token", tags=TAGS)
+    @authenticated("admin")
+    @response(ResourceSchema)
+    @other_responses(404)
     def post(self, resource_id: int):
         """Give the resource's calendar feed a new secret link (admin); the old one dies."""
         return catalog.rotate_calendar_token(current_user, resource_id)
 
 
 class ResourceApprovers(Resource):
-    @endpoint(
-        "set_resource_approvers",
-        auth="admin",
-        body=ApproversSchema,
-        response=ResourceSchema,
-        errors=(404,),
-        tags=TAGS,
-    )
+    @operation("set_resource_approvers", tags=TAGS)
+    @authenticated("admin")
+    @body(ApproversSchema)
+    @response(ResourceSchema)
+    @other_responses(404)
     def put(self, data, resource_id: int):
         """Make exactly these users the resource's approvers (admin).
 
@@ -143,28 +154,21 @@ class ResourceApprovers(Resource):
 
 
 class ResourceBlackouts(Resource):
-    @endpoint(
-        "list_blackouts",
-        auth="access",
-        query=BlackoutsQuerySchema,
-        response=BlackoutListSchema,
-        errors=(404,),
-        tags=TAGS,
-    )
+    @operation("list_blackouts", tags=TAGS)
+    @authenticated()
+    @arguments(BlackoutsQuerySchema)
+    @response(BlackoutListSchema)
+    @other_responses(404)
     def get(self, window, resource_id: int):
         """The resource's blackouts meeting [`from`, `to`) (either may be left out), by start."""
         found = blackouts.list_blackouts(resource_id, window.get("from_"), window.get("to"))
         return {"blackouts": found}
 
-    @endpoint(
-        "create_blackout",
-        auth="access",
-        body=BlackoutCreateSchema,
-        response=BlackoutSchema,
-        status=201,
-        errors=(403, 404, 409),
-        tags=TAGS,
-    )
+    @operation("create_blackout", tags=TAGS)
+    @authenticated()
+    @body(BlackoutCreateSchema)
+    @response(BlackoutSchema, 201)
+    @other_responses(403, 404, 409)
     def post(self, data, resource_id: int):
         """Black out a time of the resource (admin or its approver).
 
@@ -175,9 +179,10 @@ class ResourceBlackouts(Resource):
 
 
 class ResourceBlackoutItem(Resource):
-    @endpoint(
-        "delete_blackout", auth="access", response=MessageSchema, errors=(403, 404), tags=TAGS
-    )
+    @operation("delete_blackout", tags=TAGS)
+    @authenticated()
+    @response(MessageSchema)
+    @other_responses(403, 404)
     def delete(self, resource_id: int, blackout_id: int):
         """Lift a blackout (admin or the resource's approver)."""
         blackouts.delete(current_user, resource_id, blackout_id)

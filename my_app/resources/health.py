@@ -1,6 +1,7 @@
 """Liveness and readiness probes."""
 
-from my_app.resources.base import Reply, Resource, endpoint
+from my_app.resources.base import Reply, Resource
+from my_app.resources.endpoint import alt_response, operation, response
 from my_app.schemas.health import HealthSchema, ReadinessSchema
 from my_app.services.health import readiness
 
@@ -8,16 +9,17 @@ TAGS = ("health",)
 
 
 class Health(Resource):
-    @endpoint("check_health", response=HealthSchema, tags=TAGS)
+    @operation("check_health", tags=TAGS)
+    @response(HealthSchema)
     def get(self):
         """Liveness: the process is up."""
         return {"status": "ok"}
 
 
 class Ping(Resource):
-    @endpoint(
-        "check_readiness", response=ReadinessSchema, responses={503: ReadinessSchema}, tags=TAGS
-    )
+    @operation("check_readiness", tags=TAGS)
+    @response(ReadinessSchema)
+    @alt_response(503, ReadinessSchema)
     def get(self):
         """Readiness: database reachable and schema at the migrations' head."""
         report, ready = readiness()

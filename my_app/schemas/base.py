@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from flask import current_app
+from marshmallow import EXCLUDE, RAISE, ValidationError, fields, missing, validate
 
+from my_app.extensions import ma
 from my_app.models.types import as_utc
 
 OUT_OF_RANGE = "Must lie between years 1 and 9999 in UTC."
@@ -21,14 +23,14 @@ def Id(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=ID_RANGE, **kwargs)
 
 
-class BodySchema(Schema):
+class BodySchema(ma.Schema):
     """A request body: unknown fields are refused."""
 
     class Meta:
         unknown = RAISE
 
 
-class QuerySchema(Schema):
+class QuerySchema(ma.Schema):
     """A query string: unknown parameters are ignored, as browsers and proxies add their own."""
 
     class Meta:
@@ -136,13 +138,28 @@ class Floats(fields.List):
         return [float(number) for number in value]
 
 
-class MessageSchema(Schema):
+class PublicURLFor(ma.URLFor):
+    """A link to one of our endpoints, under PUBLIC_BASE_URL (never the request's Host).
+
+    Left out when the object lacks what the link is made of: a view of a row without
+    its secret gets no link to it.
+    """
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        try:
+            path = super()._serialize(value, attr, obj)
+        except AttributeError:
+            return missing
+        return None if path is None else current_app.config["PUBLIC_BASE_URL"] + path
+
+
+class MessageSchema(ma.Schema):
     message = fields.String(required=True)
 
 
-def page_of(name: str, item: type[Schema]) -> type[Schema]:
+def page_of(name: str, item: type[ma.Schema]) -> type[ma.Schema]:
     """The envelope of one page of `item`s: `{name: [...], "next_cursor"}`."""
-    return Schema.from_dict(
+    return ma.Schema.from_dict(
         {
             name: fields.List(fields.Nested(item), attribute="items"),
             "next_cursor": fields.String(allow_none=True),

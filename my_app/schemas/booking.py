@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pycountry
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
+from my_app.extensions import ma
 from my_app.models.booking import APPROVALS, BOOKING_STATUSES, MAX_DURATION_MINUTES
 from my_app.schemas.base import (
     ID_RANGE,
@@ -15,6 +16,7 @@ from my_app.schemas.base import (
     Id,
     NonBlank,
     PageQuerySchema,
+    PublicURLFor,
     QueryInteger,
     QuerySchema,
     Text,
@@ -80,7 +82,7 @@ class BookingDecisionSchema(BookingIdSchema):
     reason = Trimmed(load_default=None, allow_none=True, validate=REASON, multiline=True)
 
 
-class AddressOutSchema(Schema):
+class AddressOutSchema(ma.Schema):
     street = fields.String()
     city = fields.String()
     state = fields.String(allow_none=True)
@@ -88,7 +90,7 @@ class AddressOutSchema(Schema):
     country = fields.String()
 
 
-class BookingSchema(Schema):
+class BookingSchema(ma.Schema):
     id = fields.Integer()
     resource_id = fields.Integer()
     topic = fields.String()
@@ -124,7 +126,7 @@ class BookingsQuerySchema(MyBookingsQuerySchema):
             raise ValidationError("'from' must not be after 'to'.", "to")
 
 
-class HistoryEntrySchema(Schema):
+class HistoryEntrySchema(ma.Schema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String()
     by = fields.Nested(UserRefSchema, allow_none=True)
@@ -132,16 +134,19 @@ class HistoryEntrySchema(Schema):
     reason = fields.String(allow_none=True)
 
 
-class HistorySchema(Schema):
+class HistorySchema(ma.Schema):
     history = fields.List(fields.Nested(HistoryEntrySchema))
 
 
-class DeletedBookingSchema(Schema):
+class DeletedBookingSchema(ma.Schema):
     message = fields.String()
     id = fields.Integer()
 
 
-class ResourceSchema(Schema):
+FEED_TOKEN = "token"  # the query parameter of a resource's secret calendar feed link
+
+
+class ResourceSchema(ma.Schema):
     id = fields.Integer()
     name = fields.String()
     description = fields.String()
@@ -150,7 +155,9 @@ class ResourceSchema(Schema):
     approval = fields.String(validate=validate.OneOf(APPROVALS))
     rules = fields.Nested(RulesOutSchema)
     approvers = fields.List(fields.Nested(UserRefSchema))
-    calendar_url = fields.String(
+    calendar_url = PublicURLFor(
+        "resourcecalendar",  # Flask-RESTful's endpoint for ResourceCalendar
+        values={"resource_id": "<id>", FEED_TOKEN: "<calendar_token>"},
         allow_none=True,
         metadata={
             "description": "Admins only: the secret link of the resource's calendar feed, "
@@ -165,7 +172,7 @@ class ResourceSchema(Schema):
     )
 
 
-class ResourceListSchema(Schema):
+class ResourceListSchema(ma.Schema):
     resources = fields.List(fields.Nested(ResourceSchema))
 
 
@@ -208,12 +215,12 @@ class AvailabilityQuerySchema(QuerySchema):
             raise ValidationError("'from' and 'to' may be at most 366 days apart.", "to")
 
 
-class IntervalSchema(Schema):
+class IntervalSchema(ma.Schema):
     start = UTCTimestamp()
     end = UTCTimestamp()
 
 
-class AvailabilitySchema(Schema):
+class AvailabilitySchema(ma.Schema):
     resource_id = fields.Integer()
     from_ = UTCTimestamp(data_key="from")
     to = UTCTimestamp()

@@ -1,12 +1,13 @@
 """The body of a booking event, as SNS and webhooks receive it."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
+from my_app.extensions import ma
 from my_app.schemas.base import UTCTimestamp
 from my_app.schemas.booking import BookingSchema
 
 
-class EventSchema(Schema):
+class EventSchema(ma.Schema):
     id = fields.String()
     type = fields.String()
     occurred_at = UTCTimestamp()

@@ -1,13 +1,15 @@
 """Shapes of the health probes."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from my_app.extensions import ma
 
 
-class HealthSchema(Schema):
+class HealthSchema(ma.Schema):
     status = fields.String(required=True)
 
 
-class ReadinessSchema(Schema):
+class ReadinessSchema(ma.Schema):
     status = fields.String(required=True)
     database = fields.String(required=True)
     migrations = fields.String(required=True)

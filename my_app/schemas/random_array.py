@@ -1,7 +1,8 @@
 """Shapes of the random-array toy endpoint."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
+from my_app.extensions import ma
 from my_app.schemas.base import BodySchema, Floats, NonBlank
 
 
@@ -9,7 +10,7 @@ class RandomArrayRequestSchema(BodySchema):
     sentence = NonBlank(required=True, validate=validate.Length(max=10_000), multiline=True)
 
 
-class RandomArraySchema(Schema):
+class RandomArraySchema(ma.Schema):
     user = fields.String()
     input_sentence = fields.String()
     word_count = fields.Integer()

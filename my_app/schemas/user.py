@@ -1,7 +1,8 @@
 """Shapes of accounts and tokens, in and out."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from my_app.extensions import ma
 from my_app.models.user import ACCOUNT_STATUSES, ROLES
 from my_app.schemas.base import (
     BodySchema,
@@ -27,7 +28,7 @@ PASSWORD_DOC = {
 GIVEN_PASSWORD = validate.Length(min=1, max=1024)
 
 
-class UserSchema(Schema):
+class UserSchema(ma.Schema):
     id = fields.Integer()
     username = fields.String()
     email = fields.String()
@@ -37,7 +38,7 @@ class UserSchema(Schema):
     created_at = UTCTimestamp()
 
 
-class UserRefSchema(Schema):
+class UserRefSchema(ma.Schema):
     """A user as named inside another resource."""
 
     id = fields.Integer()
@@ -96,7 +97,7 @@ class UserListQuerySchema(PageQuerySchema):
     status = Text(validate=validate.OneOf(ACCOUNT_STATUSES))
 
 
-class TokenPairSchema(Schema):
+class TokenPairSchema(ma.Schema):
     access_token = fields.String(required=True)
     refresh_token = fields.String(required=True)
     token_type = fields.String(required=True)
@@ -117,7 +118,7 @@ class ChangePasswordSchema(BodySchema):
     new_password = Text(required=True, validate=GIVEN_PASSWORD, metadata=PASSWORD_DOC)
 
 
-class SessionSchema(Schema):
+class SessionSchema(ma.Schema):
     id = fields.Integer()
     created_at = UTCTimestamp()
     last_used_at = UTCTimestamp()
@@ -126,5 +127,5 @@ class SessionSchema(Schema):
     current = fields.Boolean()
 
 
-class SessionListSchema(Schema):
+class SessionListSchema(ma.Schema):
     sessions = fields.List(fields.Nested(SessionSchema))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from my_app.errors import Conflict, NotFound, UnprocessableEntity
@@ -22,22 +21,12 @@ def list_resources(actor: User) -> list[BookableResource | dict[str, Any]]:
     return [as_seen_by(actor, resource) for resource in resources]
 
 
-def calendar_url(resource: BookableResource) -> str | None:
-    """The secret feed link calendar apps subscribe to (None if the feed has no token)."""
-    if not resource.calendar_token:
-        return None
-    base = current_app.config["PUBLIC_BASE_URL"]
-    return f"{base}/resources/{resource.id}/calendar.ics?token={resource.calendar_token}"
-
-
 def as_seen_by(actor: User, resource: BookableResource) -> BookableResource | dict[str, Any]:
-    """The resource as `actor` may see it: admins also get its `calendar_url`."""
-    if not actor.is_admin:
+    """The resource as `actor` may see it: only admins see its feed's secret (`calendar_url`)."""
+    if actor.is_admin:
         return resource
     fields = ("id", "name", "description", "active", "time_zone", "approval", "rules", "approvers")
-    return {name: getattr(resource, name) for name in fields} | {
-        "calendar_url": calendar_url(resource)
-    }
+    return {name: getattr(resource, name) for name in fields}
 
 
 def resource_for(actor: User, resource_id: int) -> BookableResource | dict[str, Any]:
@@ -118,7 +107,7 @@ def _require_consistent(resource: BookableResource) -> None:
         raise UnprocessableEntity({"rules.min_duration_minutes": [message]})
 
 
-def rotate_calendar_token(actor: User, resource_id: int) -> dict[str, Any]:
+def rotate_calendar_token(actor: User, resource_id: int) -> BookableResource | dict[str, Any]:
     """Give the resource's feed a new secret link; the old one stops working at once."""
     require_admin(actor)
     with transaction():

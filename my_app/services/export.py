@@ -1,4 +1,4 @@
-"""CSV exports of booking lists: every matching row, streamed in keyset batches.
+"""CSV exports of lists: every matching row, as lines of CSV, read in keyset batches.
 
 A batch is read, written and let go before the next one is read, so memory
 stays flat however many rows match. Cells a spreadsheet would run as a
@@ -13,22 +13,13 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Response, request, stream_with_context
 from marshmallow import Schema, fields
 
-from my_app.schemas.booking import BookingSchema
 from my_app.services.pagination import Page
 
-CSV_MIMETYPE = "text/csv"
 BATCH = 500
 # ASCII, and the fullwidth forms some spreadsheets also take for = + - @.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def wants_csv() -> bool:
-    """The client's `Accept` prefers CSV to JSON."""
-    best = request.accept_mimetypes.best_match(["application/json", CSV_MIMETYPE])
-    return best == CSV_MIMETYPE
 
 
 def columns(schema: Schema) -> list[str]:
@@ -60,35 +51,28 @@ def cell(value: Any) -> Any:
     return value
 
 
-def bookings_csv(fetch: Callable[..., Page], filters: dict[str, Any], filename: str) -> Response:
-    """Stream every row `fetch(limit=…, cursor=…, **filters)` pages through, as CSV.
+def lines(fetch: Callable[..., Page], filters: dict[str, Any], schema: Schema) -> Iterator[str]:
+    """Every row `fetch(limit=…, cursor=…, **filters)` pages through, dumped by `schema`, as CSV.
 
-    The first batch is read before the answer starts, so a refusal (403, a bad
-    cursor) is still a proper problem+json response.
+    The first batch is read now, before the caller starts answering, so a refusal
+    (403, a bad cursor) is raised while a proper error answer can still be given.
     """
-    schema = BookingSchema()
-    header = columns(schema)
     filters = {**filters, "limit": BATCH}
-    first = fetch(**filters)
+    return _lines(fetch(**filters), fetch, filters, schema)
 
-    def lines() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(header)
-        page = first
-        while True:
-            for row in page.items:
-                flat = flatten(schema.dump(row))
-                writer.writerow([cell(flat.get(name)) for name in header])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if page.next_cursor is None:
-                return
-            page = fetch(**{**filters, "cursor": page.next_cursor})
 
-    return Response(
-        stream_with_context(lines()),
-        mimetype=CSV_MIMETYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+def _lines(page: Page, fetch, filters: dict[str, Any], schema: Schema) -> Iterator[str]:
+    header = columns(schema)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    while True:
+        for row in page.items:
+            flat = flatten(schema.dump(row))
+            writer.writerow([cell(flat.get(name)) for name in header])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if page.next_cursor is None:
+            return
+        page = fetch(**{**filters, "cursor": page.next_cursor})

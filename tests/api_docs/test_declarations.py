@@ -1,4 +1,4 @@
-"""What /openapi.json says of an endpoint is what it does: both come from one @endpoint."""
+"""What /openapi.json says of an endpoint is what it does: both come from its decorators."""
 
 import re
 

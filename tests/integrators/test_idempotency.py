@@ -185,7 +185,7 @@ def test_a_claim_whose_worker_died_is_taken_over_after_a_while(app, api, monkeyp
 
     with monkeypatch.context() as patch:
         patch.setattr(bookings, "submit", dies)
-        patch.setattr(idempotency, "_release", lambda claimed: None)  # nobody cleans up
+        patch.setattr(idempotency, "release", lambda claimed: None)  # nobody cleans up
         assert _submit(api.client, requester, "k", **body).status_code == 500
     assert _submit(api.client, requester, "k", **body).status_code == 409  # maybe still running
     with app.app_context():
@@ -211,3 +211,15 @@ def test_a_failure_frees_the_key_for_the_retry(api, monkeypatch):
     retry = _submit(api.client, requester, "k", **body)
     assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
     assert _my_count(api, requester) == 1
+
+
+def test_a_body_nested_too_deep_is_400_with_a_key_too_and_its_retry_gets_the_same(api):
+    requester = api.user()
+    headers = {**requester.headers, "Idempotency-Key": "deep", "Content-Type": "application/json"}
+    deep = "[" * 5000 + "]" * 5000
+    first = api.client.post("/submit_request", data=deep, headers=headers)
+    again = api.client.post("/submit_request", data=deep, headers=headers)
+    assert first.status_code == again.status_code == 400
+    assert first.mimetype == "application/problem+json"
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json == first.json
+    assert _my_count(api, requester) == 0
