@@ -77,6 +77,7 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    import redis_client
     from my_app import auth, database, models  # noqa: F401  (models registers the tables)
     from my_app.extensions import cors, db, limiter
 
@@ -84,6 +85,12 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
     auth.init_app(app)
+    # The rate limits' Redis is reached as the revocation store's is (redis_client.py).
+    storage_options = redis_client.limiter_storage_options(app.config["RATELIMIT_STORAGE_URI"])
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+        **storage_options,
+        **app.config["RATELIMIT_STORAGE_OPTIONS"],
+    }
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])

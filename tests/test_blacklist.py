@@ -7,7 +7,7 @@ import pytest
 import redis
 from freezegun import freeze_time
 
-from blacklist import DatabaseBlacklist, RedisBlacklist, get_blacklist
+from blacklist import DatabaseBlacklist, RedisBlacklist, get_blacklist, user_key
 from my_app.models import BlacklistEntry
 from tests.conftest import ALL_STACKS
 from tests.support import services
@@ -59,7 +59,7 @@ def test_redis_ttl_of_a_revoked_refresh_token_is_its_remaining_lifetime(api, app
     sid = jwt.decode(account.tokens["refresh_token"], options={"verify_signature": False})["sid"]
     with app.app_context():
         store = get_blacklist()
-        days = store.client.ttl(f"{store.prefix}sid:{sid}") / 86400
+        days = store.client.ttl(store.prefix + user_key(account.id, f"sid:{sid}")) / 86400
         assert 29.9 < days <= 30
 
 

@@ -104,15 +104,15 @@ def _load_account(user_id: int) -> dict[str, Any] | None:
 
 
 def _jti_key(claims: Claims) -> str:
-    return f"jti:{claims['jti']}"
+    return blacklist.user_key(claims["sub"], f"jti:{claims['jti']}")
 
 
 def _sid_key(claims: Claims) -> str:
-    return f"sid:{claims['sid']}"
+    return blacklist.user_key(claims["sub"], f"sid:{claims['sid']}")
 
 
 def _successor_key(claims: Claims) -> str:
-    return f"next:{claims['jti']}"
+    return blacklist.user_key(claims["sub"], f"next:{claims['jti']}")
 
 
 def _token_expiry(claims: Claims) -> datetime:
@@ -255,7 +255,7 @@ def end_session_by_id(actor: Account, session_id: int) -> None:
         raise NotFound(f"You have no session {session_id}.")
     sid = row.sid
     db.session.commit()  # the store writes on its own connection: hold no read lock (SQLite)
-    end_session({"sid": sid})
+    end_session({"sid": sid, "sub": str(actor.id)})
 
 
 def forget_expired_sessions() -> int:
@@ -311,10 +311,11 @@ def is_revoked(claims: Claims) -> bool:
     """
     if "sid" not in claims or "jti" not in claims:
         raise InvalidToken("The token has been revoked.")
+    user_id = _user_id(claims)
     keys = (_sid_key(claims),) if claims.get("type") == "refresh" else (
         _jti_key(claims), _sid_key(claims),
     )  # fmt: skip
-    check = get_blacklist().check(keys, _user_id(claims))
+    check = get_blacklist().check(keys, user_id)
     g.token_account = check.account
     return check.revoked
 
