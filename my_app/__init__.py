@@ -78,12 +78,13 @@ def trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import redis_client
-    from my_app import auth, database, models  # noqa: F401  (models registers the tables)
+    from my_app import auth, database, models, replica  # noqa: F401  (models registers the tables)
     from my_app.extensions import cors, db, limiter
 
     database.configure_engine(app)
     db.init_app(app)
     database.init_app(app)
+    replica.init_app(app)
     auth.init_app(app)
     # The rate limits' Redis is reached as the revocation store's is (redis_client.py).
     storage_options = redis_client.limiter_storage_options(app.config["RATELIMIT_STORAGE_URI"])

@@ -30,7 +30,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, current_app
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from my_app.extensions import db
@@ -123,6 +123,14 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         # of a query. A silent peer is caught by the timeouts instead.
         if dbapi_connection.closed or _readable(dbapi_connection.pgconn.socket):
             raise DisconnectionError("the server closed this connection")
+
+
+def make_engine(app: Flask, url: str) -> Engine:
+    """Another engine (a read replica's) with the main one's pool options and bounds."""
+    engine = create_engine(url, **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine, app.config["DATABASE_TIMEOUT_SECONDS"])
+    return engine
 
 
 def _readable(fileno: int) -> bool:

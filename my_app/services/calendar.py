@@ -1,6 +1,7 @@
 """What a resource's calendar shows: busy intervals and the iCalendar feed.
 
-Both read accepted bookings only. Availability gives times and nothing else,
+Both read accepted bookings only, from the read replica when it may serve
+the caller (my_app/replica.py). Availability gives times and nothing else,
 so any signed-in user may ask. The feed (RFC 5545, built with `icalendar`)
 names topic and place for admins and for holders of the resource's secret
 feed link (which only admins can see and hand out); to other signed-in users
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from my_app import replica
 from my_app.errors import Unauthorized
 from my_app.extensions import db
 from my_app.models import BookingRequest, User
@@ -38,17 +40,19 @@ def _accepted(resource_id: int):
 
 def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, Any]:
     """The accepted bookings' intervals within [start, end), clipped, merged, in order."""
-    catalog.get_resource(resource_id)
-    rows = db.session.execute(
-        sa.select(BookingRequest.event_time, BookingRequest.end_time)
-        .where(
-            BookingRequest.resource_id == resource_id,
-            BookingRequest.status == "accepted",
-            bookings.meets(start, end),
+    with replica.reads():
+        catalog.get_resource(resource_id)
+        rows = db.session.execute(
+            sa.select(BookingRequest.event_time, BookingRequest.end_time)
+            .where(
+                BookingRequest.resource_id == resource_id,
+                BookingRequest.status == "accepted",
+                bookings.meets(start, end),
+            )
+            .order_by(BookingRequest.event_time, BookingRequest.end_time)
         )
-        .order_by(BookingRequest.event_time, BookingRequest.end_time)
-    )
-    return {"resource_id": resource_id, "from_": start, "to": end, "busy": merge(rows, start, end)}
+        busy = merge(rows, start, end)
+    return {"resource_id": resource_id, "from_": start, "to": end, "busy": busy}
 
 
 def merge(intervals, start: datetime, end: datetime) -> list[dict[str, datetime]]:
@@ -87,8 +91,9 @@ def feed(resource_id: int, viewer: User | None = None, token: str | None = None)
     calendar.add("x-wr-calname", resource.name)
     host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
     query = _accepted(resource_id).where(BookingRequest.end_time > utcnow() - FEED_PAST)
-    for booking in _in_batches(query):
-        calendar.add_component(_event(booking, host, detailed))
+    with replica.reads():  # the resource (and its feed secret) came from the primary
+        for booking in _in_batches(query):
+            calendar.add_component(_event(booking, host, detailed))
     return calendar.to_ical()
 
 
