@@ -152,6 +152,12 @@ def _note_write(session, _flush_context) -> None:
     session.info["wrote"] = True
 
 
+def _note_statement(state) -> None:
+    # UPDATE and DELETE statements run through the session without a flush.
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
 def _forget_write(session, _previous_transaction) -> None:
     session.info.pop("wrote", None)
 
@@ -182,6 +188,7 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_replica_sessions)
     if not sa.event.contains(db.session, "after_flush", _note_write):
         sa.event.listen(db.session, "after_flush", _note_write)
+        sa.event.listen(db.session, "do_orm_execute", _note_statement)
         sa.event.listen(db.session, "after_commit", _pin_writer)
         sa.event.listen(db.session, "after_soft_rollback", _forget_write)
 

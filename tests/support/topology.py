@@ -129,7 +129,8 @@ def postgres_replica(primary: Postgres) -> Iterator[Postgres]:
     need("pg_basebackup")
     with _directory("topology-standby-") as directory:
         _run([str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
-              "-U", "postgres", "-D", str(directory / "data"), "-R", "-X", "stream"])  # fmt: skip
+              "-U", "postgres", "-D", str(directory / "data"), "-R", "-X", "stream",
+              "-c", "fast"])  # fmt: skip
         server = Postgres(directory, services.free_port())
         server.start()
         try:
