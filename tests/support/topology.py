@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -247,7 +248,7 @@ def redis_cluster(masters: int = 3) -> Iterator[str]:
             cluster_args = ("--cluster-enabled", "yes")
             ports = []
             for _ in range(masters):
-                port = services.free_port()
+                port = _cluster_port()
                 servers.start(port, *cluster_args, "--cluster-config-file", f"nodes-{port}.conf")
                 ports.append(port)
             nodes = [f"127.0.0.1:{port}" for port in ports]
@@ -268,3 +269,17 @@ def _cluster_ok(port: int) -> bool:
     if isinstance(info, dict):
         return info.get("cluster_state") == "ok"
     return "cluster_state:ok" in info
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is a free port too."""
+    while True:
+        port = services.free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
