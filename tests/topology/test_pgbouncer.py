@@ -12,7 +12,10 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
+from my_app.database import use_job_limits
+from my_app.extensions import db
 from tests.support import services, topology
 from tests.support.api import assert_problem, future
 from tests.topology.conftest import api_for
@@ -63,3 +66,19 @@ def test_a_statement_waiting_on_a_lock_is_503_within_the_bound(topology_app, bou
         assert time.monotonic() - started < BOUND + SLACK
     # The bound was the transaction's own: the next one, on any server connection, is free.
     assert api.decide(admin, "accept", booking["id"]).status_code == 200
+
+
+def test_the_bounds_are_each_transactions_own_and_jobs_get_theirs(topology_app, bounced_url):
+    _, url = bounced_url
+    app = topology_app(url, DATABASE_TIMEOUT_SECONDS=BOUND)
+    show = sa.text("SHOW statement_timeout")
+    with app.app_context():
+        assert db.session.execute(show).scalar() == "1s"
+        assert db.session.execute(sa.text("SHOW lock_timeout")).scalar() == "1s"
+        db.session.commit()
+        # Nothing is left on the server connection for the pooler's next client.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            assert connection.execute(show).scalar() == "0"
+        use_job_limits()
+        assert db.session.execute(show).scalar() == "10min"
+        db.session.commit()
