@@ -191,9 +191,17 @@ class RedisBlacklist:
 
     def add(self, key: str, expires_at: datetime, value: str = "1") -> bool:
         ttl_ms = max(1, int((expires_at - _utcnow()).total_seconds() * 1000))
+        if self._added_before_tags(key):  # e.g. a refresh token spent then: not first now
+            return False
         return bool(
             self._call(lambda: self.client.set(self.prefix + key, value, nx=True, px=ttl_ms))
         )
+
+    def _added_before_tags(self, key: str) -> bool:
+        legacy = _untagged(key)
+        if not self.legacy_keys or legacy == key:
+            return False
+        return bool(self._call(lambda: self.client.exists(self.prefix + legacy)))
 
     def get(self, key: str) -> str | None:
         value = self._call(lambda: self.client.get(self.prefix + key))
