@@ -15,11 +15,13 @@ export UWSGI_PROCESSES
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "} {printf "  %-14s %s\n", $$1, $$2}'
 
-prepare: ## Create .venv (Python >= 3.11) and install the project with its dev extras
+prepare: ## Create .venv (Python >= 3.11), install the project with its dev extras, and the JS lint tools (npm ci)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip setuptools wheel
 	$(BIN)/pip install -e ".[dev]"
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js >= 20.19 and npm, then run make prepare again (make lint needs them for the console's JavaScript)"; exit 1; }
+	npm ci --engine-strict --no-audit --no-fund
 
 start: ## Development server on http://127.0.0.1:5000 (SQLite, e-mail on the console)
 	APP_ENV=development MAIL_BACKEND=console $(FLASK) db upgrade
@@ -38,9 +40,11 @@ serve: ## Production-style uWSGI on $(HOST):$(PORT) with $(UWSGI_PROCESSES) work
 migrate: ## Apply migrations to DATABASE_URL
 	$(FLASK) db upgrade
 
-lint: ## ruff lint and format check
+lint: ## ruff lint and format check; eslint and prettier on the console's JavaScript
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@test -x node_modules/.bin/eslint || { echo "node_modules/ is missing: run make prepare (it needs npm)"; exit 1; }
+	npm run --silent lint
 
 format: ## Format the code with ruff (and apply safe lint fixes)
 	$(BIN)/ruff check --fix .

@@ -11,7 +11,7 @@ setup(
     py_modules=["config", "blacklist", "redis_client", "wsgi"],
     include_package_data=True,
     package_data={
-        "my_app": ["data/*.txt"],
+        "my_app": ["data/*.txt", "templates/mail/*.txt"],
         "my_app.console": ["static/*", "static/js/*", "static/js/pages/*"],
     },
     install_requires=[

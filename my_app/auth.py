@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_jwt_extended.config import config as jwt_config
 from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
@@ -13,7 +13,7 @@ from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 from my_app.errors import unauthorized
 from my_app.extensions import jwt
 from my_app.schemas.base import MAX_ID
-from my_app.services import tokens
+from my_app.services import identity, revocation
 from my_app.services.permissions import require_admin
 
 # Every claim the service puts in its tokens; a token lacking one was not made by us.
@@ -42,9 +42,14 @@ for register, detail in (
     register(lambda header, payload, detail=detail: unauthorized(detail))
 
 
+# flask-jwt-extended asks two questions of a token, one after the other: is it revoked, and
+# whom does it speak for. One round trip to the revocation store answers both; the account
+# it returned waits in `g` for the second question.
 @jwt.token_in_blocklist_loader
-def _in_blocklist(header, payload) -> bool:
-    return tokens.is_revoked(payload)
+def _is_revoked(header, payload) -> bool:
+    check = identity.check_token(payload)
+    g.token_account = check.account
+    return check.revoked
 
 
 @jwt.decode_key_loader
@@ -76,7 +81,7 @@ def check_claims(claims: dict[str, Any]) -> None:
 
 @jwt.user_lookup_loader
 def _load_user(header, payload):
-    return tokens.load_user(payload)
+    return identity.load_user(payload, g.pop("token_account", None))
 
 
 def authenticate(refresh: bool = False, admin: bool = False) -> None:
@@ -88,4 +93,4 @@ def authenticate(refresh: bool = False, admin: bool = False) -> None:
 
 def init_app(app: Flask) -> None:
     jwt.init_app(app)
-    tokens.init_app(app)
+    revocation.init_app(app)

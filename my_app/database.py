@@ -38,6 +38,8 @@ from my_app.extensions import db
 log = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 600.0
 RECYCLE_SECONDS = 1800
+SQLITE_BUSY_SHARE = 0.8
+SQLITE_IMMEDIATE = "sqlite_begin_immediate"  # set by services/transaction.py
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
 _statement_seconds: weakref.WeakKeyDictionary[Engine, float | None] = weakref.WeakKeyDictionary()
 
@@ -157,20 +159,28 @@ def use_job_limits() -> None:
 
 
 def _configure_sqlite(engine: Engine, seconds: float) -> None:
-    # SQLite serialises writers; taking the write lock when a transaction
-    # begins (BEGIN IMMEDIATE) makes read-check-write sequences atomic instead
-    # of failing on a lock upgrade, and foreign keys are off unless asked for.
+    # SQLite serialises writers. A unit of work takes the write lock when it begins
+    # (`BEGIN IMMEDIATE`, asked for by services/transaction.py); plain reads begin
+    # deferred and, in WAL mode, neither wait for a writer nor hold one up. A writer
+    # waits its turn at most the busy timeout, a little under the request's bound, so
+    # that a queue of writers ends in a 503 before the client's own timeout.
+    busy_ms = max(100, int(seconds * 1000 * SQLITE_BUSY_SHARE))
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        if engine.url.database not in (None, "", ":memory:"):
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
+        options = connection.get_execution_options()
         # An AUTOCOMMIT connection (the revocation store's) runs each statement on its own.
-        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if options.get("isolation_level") != "AUTOCOMMIT":
+            immediate = options.get(SQLITE_IMMEDIATE)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _end_session(_exc: BaseException | None) -> None:

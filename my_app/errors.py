@@ -69,10 +69,6 @@ class UnprocessableEntity(AppError):
         super().__init__(detail, errors=errors)
 
 
-class ServiceUnavailable(AppError):
-    status, title, slug = 503, "Service Unavailable", "service-unavailable"
-
-
 def problem(
     status: int,
     title: str,
@@ -148,7 +144,10 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_unavailable(error: Exception) -> Response:
-    log.error("dependency unavailable: %s", error)
+    # SQLite's extended code tells a lock waited for in vain (SQLITE_BUSY) from one refused
+    # at once (SQLITE_BUSY_SNAPSHOT: a read transaction that tried to become a writer).
+    code = getattr(getattr(error, "orig", None), "sqlite_errorname", None)
+    log.error("dependency unavailable: %s%s", error, f" [{code}]" if code else "")
     return problem(
         503,
         "Service Unavailable",

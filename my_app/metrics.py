@@ -39,8 +39,6 @@ PATH = "/metrics"
 BACKLOG_KEY = "metrics.backlog"
 UNMATCHED = "<unmatched>"  # 404s and 405s: the raw path would be unbounded
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-LOGIN_OUTCOMES = ("success", "wrong_password", "unknown_user", "unconfirmed", "disabled",
-                  "throttled")  # fmt: skip
 log = logging.getLogger(__name__)
 disable_created_metrics()  # `_created` series: none in multiprocess mode, so none at all
 

@@ -7,6 +7,7 @@ blacklist, and on PostgreSQL with the Redis blacklist.
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,9 +30,17 @@ def smtp_server() -> Iterator[services.SMTPServer]:
         yield server
 
 
+def _mail_sent(timeout: float = 10.0) -> bool:
+    """Whether all mail this process handed to `send_mail_later` has left its sender thread."""
+    done = threading.Event()
+    messages = mail._sender._queue
+    threading.Thread(target=lambda: (messages.join(), done.set()), daemon=True).start()
+    return done.wait(timeout)
+
+
 @pytest.fixture
 def mailbox(smtp_server):
-    smtp_server.mailbox.settle = mail.wait_sent
+    smtp_server.mailbox.settle = _mail_sent
     smtp_server.mailbox.clear()
     return smtp_server.mailbox
 

@@ -1,6 +1,8 @@
-"""The layers of docs/architecture.md hold, and nothing imports in a circle."""
+"""The layers of docs/architecture.md hold; no Python or console module imports in a circle."""
 
 import ast
+import graphlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,48 @@ def test_no_module_of_my_app_imports_itself_in_a_circle():
             if chain:
                 cycles.append((importer, *chain))
     assert cycles == []
+
+
+CONSOLE_JS = ROOT / "my_app" / "console" / "static" / "js"
+# `import … from "x"`, `import "x"`, `export … from "x"` at the start of a statement; `import("x")`.
+ES_IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']"""
+    r"""|^\s*import\s*["']([^"']+)["']"""
+    r"""|\bimport\(\s*["']([^"']+)["']\s*\)""",
+    re.MULTILINE,
+)
+
+
+def console_imports() -> dict[str, set[str]]:
+    """Each console module (a path under js/) and the console modules it imports."""
+    graph = {}
+    for module in sorted(CONSOLE_JS.rglob("*.js")):
+        imported = set()
+        for match in ES_IMPORT.finditer(module.read_text()):
+            target = (module.parent / next(filter(None, match.groups()))).resolve()
+            assert target.is_file(), f"{module.relative_to(CONSOLE_JS)} imports {target}"
+            imported.add(target.relative_to(CONSOLE_JS).as_posix())
+        graph[module.relative_to(CONSOLE_JS).as_posix()] = imported
+    return graph
+
+
+def test_every_console_module_is_reached_from_main_js():
+    graph = console_imports()
+    reached, todo = set(), ["main.js"]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo.extend(graph[module])
+    assert reached == set(graph)
+    assert "router.js" in graph["pages/requests.js"]
+
+
+def test_no_module_of_the_console_imports_itself_in_a_circle():
+    try:
+        list(graphlib.TopologicalSorter(console_imports()).static_order())
+    except graphlib.CycleError as error:
+        raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None
 
 
 def test_config_and_the_revocation_store_stand_below_the_app():

@@ -5,6 +5,7 @@ Every case answers the contract's status as problem+json and stores nothing.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -13,9 +14,10 @@ import time
 
 import jwt
 import pytest
+import requests
 import sqlalchemy as sa
 
-from my_app.extensions import db
+from my_app.extensions import db, limiter
 from my_app.models import User
 from my_app.models.booking import BookableResource, BookingRequest
 from tests.support.api import bearer, booking_body
@@ -232,6 +234,68 @@ def test_a_body_that_is_not_utf8_json_is_400(app, api, body):
     assert _counts(app) == before
 
 
+# ---- before the gate: what the rate limits' keys read ------------------------------------
+
+# A rate limit's key is made before the endpoint loads its body: the login limit's key reads
+# the name in the body, the password-check limit's the token's subject.
+HOSTILE_LOGINS = [
+    pytest.param(b'{"username": "\\ud800", "password": "whatever1"}', id="lone-surrogate"),
+    pytest.param(b'{"username": "x\\udfff", "password": "whatever1"}', id="low-surrogate"),
+    pytest.param(b'{"username": "user\\u0000", "password": "whatever1"}', id="nul"),
+    pytest.param(b'{"username": "caf\xe9", "password": "whatever1"}', id="not-utf8"),
+    pytest.param(b'{"username": "\xff\xfe", "password": "whatever1"}', id="invalid-bytes"),
+    pytest.param(b"[" * 2000 + b"]" * 2000, id="nested-2000"),
+    pytest.param(b'{"username": ' + b"[" * 2000 + b"]" * 2000 + b"}", id="name-nested-2000"),
+    pytest.param(b'{"a":' * 2000 + b"1" + b"}" * 2000, id="objects-nested-2000"),
+]
+
+
+@pytest.fixture(params=[True, False], ids=["testing", "not-testing"])
+def limited_app(request, make_app, stack):
+    """The app with its rate limits on, as served; TESTING off too, as flask-jwt-extended's and
+    Flask-RESTful's error routing differ with it."""
+    app = make_app(blacklist=stack[1], TESTING=request.param, RATELIMIT_ENABLED=True)
+    with app.app_context():
+        limiter.reset()  # the limiter object outlives each test's app (memory storage)
+    yield app
+    with app.app_context():
+        limiter.reset()
+
+
+@pytest.mark.parametrize("body", HOSTILE_LOGINS)
+def test_a_hostile_login_body_is_refused_with_the_rate_limit_on(limited_app, body):
+    before = _counts(limited_app)
+    response = limited_app.test_client().post("/login", data=body, content_type="application/json")
+    assert response.status_code in (400, 422), response.get_data(as_text=True)
+    _problem(response, response.status_code)
+    assert _counts(limited_app) == before
+
+
+def test_the_login_limit_still_counts_guesses_after_hostile_bodies(limited_app):
+    client = limited_app.test_client()
+    for body in HOSTILE_LOGINS:
+        client.post("/login", data=body.values[0], content_type="application/json")
+    guess = {"username": "nobody", "password": "a wrong guess"}
+    statuses = [client.post("/login", json=guess).status_code for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+
+
+def _deep_token(depth: int = 2000) -> str:
+    def segment(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+    header, payload = '{"alg": "HS256"}', '{"sub": ' + "[" * depth + "]" * depth + "}"
+    return ".".join(segment(part) for part in (header, payload, "x"))
+
+
+def test_a_hostile_token_on_a_password_change_is_401_with_the_rate_limit_on(limited_app):
+    body = {"current_password": "whatever1", "new_password": "another long password"}
+    response = limited_app.test_client().post(
+        "/change_password", json=body, headers=bearer(_deep_token())
+    )
+    _problem(response, 401)
+
+
 def test_non_json_content_type_is_415(api):
     _problem(api.client.post("/login", data="username=a", content_type="text/plain"), 415)
 
@@ -389,3 +453,23 @@ def test_chunked_bodies_under_uwsgi(app, stack):
             response = _chunked_post(server.port, "/login", chunks)
             assert response.startswith(b"HTTP/1.1 413"), response[:200]
             assert b"application/problem+json" in response
+
+
+@pytest.mark.parametrize("stack", [("sqlite", "database")])
+def test_hostile_logins_under_uwsgi_with_the_rate_limit_on(app, stack):
+    environ = {**environ_for(app), "APP_ENV": "development"}  # as `make serve`: limits on
+    with UWSGIServer(environ, processes=1, ini=ROOT / "deploy" / "uwsgi.ini") as server:
+        for param in HOSTILE_LOGINS:
+            (body,) = param.values
+            response = requests.post(
+                f"{server.url}/login",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
+            assert response.status_code in (400, 422), (param.id, response.text)
+            assert response.headers["Content-Type"] == "application/problem+json"
+        # A chunked body is read once, for the limit's key and the endpoint alike.
+        login = json.dumps({"username": "nobody", "password": "whatever"}).encode()
+        head = _chunked_post(server.port, "/login", [login[:10], login[10:]])
+        assert head.startswith(b"HTTP/1.1 401"), head[:200]

@@ -3,14 +3,14 @@
 import pytest
 
 from my_app.errors import Forbidden
-from my_app.services import accounts, bookings, catalog, tokens
+from my_app.services import accounts, bookings, catalog, identity, revocation
 
 
 @pytest.fixture
 def requester(app, api):
     account = api.user()
     with app.app_context():
-        return tokens.Account.from_record(tokens._load_account(account.id))
+        return identity.Account.from_record(revocation.load_account(account.id))
 
 
 @pytest.mark.parametrize(

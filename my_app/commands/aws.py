@@ -12,8 +12,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from config import decode_secret
-from my_app.extensions import db
 from my_app.services import accounts
+from my_app.services.transaction import transaction
 
 KEY_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY")
 
@@ -90,10 +90,9 @@ def rotate_password(username: str, secret_id: str) -> None:
     except (BotoCoreError, ClientError) as exc:
         raise click.ClickException(f"Secrets Manager refused; nothing changed: {exc}") from None
     try:
-        accounts.set_password(user, password)  # ends the account's sessions too
-        db.session.commit()
+        with transaction():
+            accounts.set_password(user, password)  # ends the account's sessions too
     except Exception as exc:
-        db.session.rollback()
         raise click.ClickException(
             f"The database was not updated ({exc.__class__.__name__}); the old password still "
             f"works. {_restore(client, secret_id, previous_values, previous)} Run the command "

@@ -3,22 +3,21 @@
 import click
 from flask.cli import with_appcontext
 
-from blacklist import get_blacklist
 from my_app.database import use_job_limits
-from my_app.services import idempotency, tokens
+from my_app.services import idempotency, revocation, sessions
 
 
 @click.command("prune-blacklist")
 @with_appcontext
 def prune_blacklist() -> None:
-    """Delete blacklist entries whose tokens have expired anyway, expired idempotency keys
-    and expired sessions' rows."""
+    """Delete revocation store entries whose tokens have expired anyway, expired idempotency
+    keys and expired sessions' rows."""
     use_job_limits()
-    removed = get_blacklist().prune()
-    click.echo(f"Pruned {removed} expired blacklist entries.")
+    removed = revocation.prune()
+    click.echo(f"Pruned {removed} expired revocation store entries.")
     keys = idempotency.prune()
     click.echo(f"Pruned {keys} expired idempotency keys.")
-    forgotten = tokens.forget_expired_sessions()
+    forgotten = sessions.forget_expired_sessions()
     click.echo(f"Forgot {forgotten} expired sessions.")
 
 

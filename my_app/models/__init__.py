@@ -1,6 +1,6 @@
 """Tables. Importing this package registers every model with the metadata."""
 
-from my_app.models.booking import BookableResource, BookingHistory, BookingRequest
+from my_app.models.booking import BookableResource, BookingHistory, BookingRequest, BookingStatus
 from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.idempotency import IdempotencyKey
 from my_app.models.session import LoginSession
@@ -14,6 +14,7 @@ __all__ = [
     "BookingEventAttempt",
     "BookingHistory",
     "BookingRequest",
+    "BookingStatus",
     "IdempotencyKey",
     "LoginSession",
     "User",

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from my_app.extensions import db
 from my_app.models.types import UTCDateTime, utcnow
 from my_app.models.user import User
 
-BOOKING_STATUSES = ("pending", "accepted", "rejected", "cancelled", "expired")
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+BOOKING_STATUSES = tuple(status.value for status in BookingStatus)
 MAX_DURATION_MINUTES = 10080
 
 
@@ -27,8 +38,8 @@ class BookableResource(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
-    description: Mapped[str] = mapped_column(sa.Text, default="")
-    active: Mapped[bool] = mapped_column(default=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default=sa.text("''"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The secret of the calendar feed link (`calendar_url`); rotating it revokes old links.
     calendar_token: Mapped[str | None] = mapped_column(
@@ -67,7 +78,7 @@ class BookingRequest(db.Model):
     state: Mapped[str | None] = mapped_column(sa.String(120))
     postal_code: Mapped[str | None] = mapped_column(sa.String(32))
     country: Mapped[str] = mapped_column(sa.String(2))
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", server_default="pending")
     # A deleted account takes its requests with it; a deleted admin's decisions stay.
     requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     decided_by_id: Mapped[int | None] = mapped_column(
@@ -92,6 +103,51 @@ class BookingRequest(db.Model):
             "postal_code": self.postal_code,
             "country": self.country,
         }
+
+
+# No two accepted requests of one resource overlap in [event_time, end_time): PostgreSQL
+# refuses them with an exclusion constraint (on the btree_gist extension); SQLite, whose
+# writers are serialised, with triggers. As migration 0002 made them.
+BookingRequest.__table__.append_constraint(
+    ExcludeConstraint(
+        (BookingRequest.resource_id, "="),
+        (
+            sa.func.tstzrange(
+                BookingRequest.event_time, BookingRequest.end_time, sa.literal_column("'[)'")
+            ),
+            "&&",
+        ),
+        name="ex_booking_requests_no_overlap",
+        using="gist",
+        where=BookingRequest.status == "accepted",
+    ).ddl_if(dialect="postgresql")
+)
+sa.event.listen(
+    BookingRequest.__table__,
+    "before_create",
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
+)
+_OVERLAP = """
+    SELECT RAISE(ABORT, 'booking_overlap: accepted requests of a resource may not overlap')
+    WHERE EXISTS (
+        SELECT 1 FROM booking_requests AS other
+        WHERE other.resource_id = NEW.resource_id
+          AND other.status = 'accepted'
+          AND other.id IS NOT NEW.id
+          AND other.event_time < NEW.end_time
+          AND NEW.event_time < other.end_time
+    );
+"""
+for _trigger in (
+    "CREATE TRIGGER booking_no_overlap_insert BEFORE INSERT ON booking_requests "
+    f"WHEN NEW.status = 'accepted' BEGIN {_OVERLAP} END",
+    "CREATE TRIGGER booking_no_overlap_update BEFORE UPDATE OF "
+    "status, event_time, end_time, resource_id ON booking_requests "
+    f"WHEN NEW.status = 'accepted' BEGIN {_OVERLAP} END",
+):
+    sa.event.listen(
+        BookingRequest.__table__, "after_create", sa.DDL(_trigger).execute_if(dialect="sqlite")
+    )
 
 
 class BookingHistory(db.Model):

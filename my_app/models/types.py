@@ -9,6 +9,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """The same instant in UTC. A naive datetime names no instant: ValueError."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetimes are not accepted; attach a timezone")
+    return value.astimezone(UTC)
+
+
 class UTCDateTime(sa.types.TypeDecorator):
     """An aware UTC datetime on every database (SQLite stores it naive, in UTC)."""
 
@@ -18,9 +25,7 @@ class UTCDateTime(sa.types.TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not accepted; attach a timezone")
-        value = value.astimezone(UTC)
+        value = as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):

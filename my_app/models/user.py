@@ -45,11 +45,13 @@ class User(AccountRules, db.Model):
     username: Mapped[str] = mapped_column(sa.String(80))
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(128))
-    role: Mapped[str] = mapped_column(sa.String(16), default="requester")
-    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    role: Mapped[str] = mapped_column(
+        sa.String(16), default="requester", server_default="requester"
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped to end every session at once (logout_all, disabling, deletion of rights).
-    token_version: Mapped[int] = mapped_column(default=1)
+    token_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

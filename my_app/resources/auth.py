@@ -5,9 +5,12 @@ from flask_jwt_extended import current_user, decode_token, get_jwt
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
 from jwt import PyJWTError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
 
+from my_app.errors import AppError
 from my_app.extensions import limiter
-from my_app.resources.base import Resource, endpoint
+from my_app.resources.base import Resource, endpoint, load_body
 from my_app.schemas.base import MessageSchema
 from my_app.schemas.user import (
     ChangePasswordSchema,
@@ -20,7 +23,7 @@ from my_app.schemas.user import (
     TokenPairSchema,
     UserSchema,
 )
-from my_app.services import accounts, tokens
+from my_app.services import accounts, sessions, tokens
 
 ACCOUNTS, SESSIONS = ("accounts",), ("sessions",)
 
@@ -33,11 +36,17 @@ def login_failure_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN_FAILURES"]
 
 
+LOGIN_BODY = LoginSchema()
+
+
 def _login_name() -> str:
-    """The account a login names, as typed (case and surrounding spaces aside)."""
-    body = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return name.strip().lower()[:254] if isinstance(name, str) else ""
+    """The account a login names (case and surrounding spaces aside), once the endpoint's own
+    gate has accepted the body; "" for a body it refuses, which the endpoint then answers."""
+    try:
+        name = load_body(LOGIN_BODY)["username"]
+    except (AppError, HTTPException, ValidationError):
+        return ""
+    return name.strip().lower()
 
 
 def _token_subject() -> str:
@@ -77,6 +86,10 @@ password_check_failures = limiter.limit(
     scope="login-failures",
     deduct_when=lambda response: bool(g.get("password_guess_failed")),
 )
+
+
+def _client() -> sessions.Client:
+    return sessions.Client(request.remote_addr, request.user_agent.string)
 
 
 class Register(Resource):
@@ -135,21 +148,22 @@ class Login(Resource):
     )
     def post(self, data):
         """Exchange a username (or e-mail) and password for a token pair."""
-        return tokens.issue_pair(accounts.authenticate(data["username"], data["password"]))
+        user = accounts.authenticate(data["username"], data["password"])
+        return tokens.login(user, _client())
 
 
 class Refresh(Resource):
     @endpoint("refresh_tokens", auth="refresh", response=TokenPairSchema, tags=SESSIONS)
     def post(self):
         """Spend a refresh token for a new pair of the same session."""
-        return tokens.rotate(get_jwt(), current_user)
+        return tokens.rotate(get_jwt(), current_user, _client())
 
 
 class Logout(Resource):
     @endpoint("logout", auth="access", response=MessageSchema, tags=SESSIONS)
     def post(self):
         """Revoke the access and refresh tokens of this session."""
-        tokens.end_session(get_jwt())
+        sessions.end_session(get_jwt()["sid"])
         return {"message": "Logged out."}
 
 
@@ -157,7 +171,7 @@ class LogoutAll(Resource):
     @endpoint("logout_all", auth="access", response=MessageSchema, tags=SESSIONS)
     def post(self):
         """Revoke every session of the caller."""
-        tokens.end_all_sessions(current_user)
+        sessions.end_all_sessions(current_user)
         return {"message": "Logged out of every session."}
 
 
@@ -210,19 +224,23 @@ class ChangePassword(Resource):
     )
     def post(self, data):
         """Change the password; every other session ends, this one gets a new pair."""
-        return accounts.change_password(current_user, get_jwt(), **data)
+        try:
+            return accounts.change_password(current_user, get_jwt()["sid"], **data)
+        except accounts.WrongPassword:
+            g.password_guess_failed = True  # counted by the login-failure rate limit
+            raise
 
 
 class SessionList(Resource):
     @endpoint("list_sessions", auth="access", response=SessionListSchema, tags=SESSIONS)
     def get(self):
         """The caller's live logins, newest first; `current` marks this one."""
-        return {"sessions": tokens.list_sessions(current_user, get_jwt().get("sid"))}
+        return {"sessions": sessions.list_sessions(current_user, get_jwt().get("sid"))}
 
 
 class SessionItem(Resource):
     @endpoint("end_session", auth="access", response=MessageSchema, errors=(404,), tags=SESSIONS)
     def delete(self, session_id: int):
         """End one of the caller's sessions: its tokens stop working at once."""
-        tokens.end_session_by_id(current_user, session_id)
+        sessions.end_session_by_id(current_user, session_id)
         return {"message": f"Session {session_id} ended."}

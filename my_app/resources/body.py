@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from my_app.errors import BadRequest
@@ -18,7 +18,24 @@ _STRUCTURE = re.compile(r'[\[\]{}"\\]')
 
 
 def read_json() -> Any:
-    """The request's JSON value (415 not JSON, 413 too large, 400 not UTF-8 JSON or too deep)."""
+    """The request's JSON value (415 not JSON, 413 too large, 400 not UTF-8 JSON or too deep).
+
+    Read once per request, with the same outcome each time it is asked for: a rate
+    limit's key, which runs before the endpoint, sees exactly what the endpoint will
+    (a chunked body cannot be read twice).
+    """
+    if "json_body" not in g:
+        try:
+            g.json_body = (_read_json(), None)
+        except (BadRequest, RequestEntityTooLarge, UnsupportedMediaType) as refusal:
+            g.json_body = (None, refusal)
+    value, refusal = g.json_body
+    if refusal is not None:
+        raise refusal
+    return value
+
+
+def _read_json() -> Any:
     if not request.is_json:
         raise UnsupportedMediaType("Send the request body as application/json.")
     try:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from my_app.models.types import as_utc
+
 OUT_OF_RANGE = "Must lie between years 1 and 9999 in UTC."
 
 # Row ids are 32-bit integers on every database; larger numbers name nothing.
@@ -84,20 +86,21 @@ class NonBlank(Trimmed):
         super().__init__(*args, validate=validators, **kwargs)
 
 
-class UTCDateTime(fields.DateTime):
+class UTCTimestamp(fields.DateTime):
     """ISO 8601 with a required UTC offset in; `2027-03-01T15:00:00Z` out.
 
-    In UTC the value must stay within years 1-9999, the range every layer can represent.
+    Loads what a `UTCDateTime` column stores, by the same rule (`as_utc`). In UTC the value
+    must stay within years 1-9999, the range every layer can represent.
     """
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and not value.isascii():
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         parsed = super()._deserialize(value, attr, data, **kwargs)
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            raise ValidationError("Must include a UTC offset, e.g. 2027-03-01T15:00:00Z.")
         try:
-            return parsed.astimezone(UTC)
+            return as_utc(parsed)
+        except ValueError:
+            raise ValidationError("Must include a UTC offset, e.g. 2027-03-01T15:00:00Z.") from None
         except OverflowError:
             raise ValidationError(OUT_OF_RANGE) from None
 

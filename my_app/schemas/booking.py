@@ -19,7 +19,7 @@ from my_app.schemas.base import (
     QuerySchema,
     Text,
     Trimmed,
-    UTCDateTime,
+    UTCTimestamp,
     page_of,
 )
 from my_app.schemas.user import UserRefSchema
@@ -51,7 +51,7 @@ class AddressSchema(BodySchema):
 class BookingCreateSchema(BodySchema):
     resource_id = Id(load_default=1)
     topic = NonBlank(required=True, validate=validate.Length(max=200))
-    event_time = UTCDateTime(required=True)
+    event_time = UTCTimestamp(required=True)
     duration_minutes = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_DURATION_MINUTES)
     )
@@ -91,17 +91,17 @@ class BookingSchema(Schema):
     id = fields.Integer()
     resource_id = fields.Integer()
     topic = fields.String()
-    event_time = UTCDateTime()
+    event_time = UTCTimestamp()
     duration_minutes = fields.Integer()
-    end_time = UTCDateTime()
+    end_time = UTCTimestamp()
     address = fields.Nested(AddressOutSchema)
     status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
     requested_by = fields.Nested(UserRefSchema)
     decided_by = fields.Nested(UserRefSchema, allow_none=True)
-    decided_at = UTCDateTime(allow_none=True)
+    decided_at = UTCTimestamp(allow_none=True)
     reason = fields.String(allow_none=True)
-    created_at = UTCDateTime()
-    updated_at = UTCDateTime()
+    created_at = UTCTimestamp()
+    updated_at = UTCTimestamp()
 
 
 BookingListSchema = page_of("bookings", BookingSchema)
@@ -114,8 +114,8 @@ class MyBookingsQuerySchema(PageQuerySchema):
 class BookingsQuerySchema(MyBookingsQuerySchema):
     resource_id = QueryInteger(validate=ID_RANGE)
     requested_by = QueryInteger(validate=ID_RANGE)
-    from_ = UTCDateTime(data_key="from")
-    to = UTCDateTime()
+    from_ = UTCTimestamp(data_key="from")
+    to = UTCTimestamp()
 
     @validates_schema
     def _ordered(self, data, **kwargs):
@@ -127,7 +127,7 @@ class HistoryEntrySchema(Schema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String()
     by = fields.Nested(UserRefSchema, allow_none=True)
-    at = UTCDateTime()
+    at = UTCTimestamp()
     reason = fields.String(allow_none=True)
 
 
@@ -180,8 +180,8 @@ MAX_AVAILABILITY_WINDOW = timedelta(days=366)
 
 
 class AvailabilityQuerySchema(QuerySchema):
-    from_ = UTCDateTime(data_key="from", required=True)
-    to = UTCDateTime(required=True)
+    from_ = UTCTimestamp(data_key="from", required=True)
+    to = UTCTimestamp(required=True)
 
     @validates_schema
     def _window(self, data, **kwargs):
@@ -194,14 +194,14 @@ class AvailabilityQuerySchema(QuerySchema):
 
 
 class IntervalSchema(Schema):
-    start = UTCDateTime()
-    end = UTCDateTime()
+    start = UTCTimestamp()
+    end = UTCTimestamp()
 
 
 class AvailabilitySchema(Schema):
     resource_id = fields.Integer()
-    from_ = UTCDateTime(data_key="from")
-    to = UTCDateTime()
+    from_ = UTCTimestamp(data_key="from")
+    to = UTCTimestamp()
     busy = fields.List(
         fields.Nested(IntervalSchema),
         metadata={"description": "Accepted bookings, merged and in order; half-open [start, end)"},

@@ -2,12 +2,12 @@
 
 from marshmallow import Schema, fields
 
-from my_app.schemas.base import UTCDateTime
+from my_app.schemas.base import UTCTimestamp
 from my_app.schemas.booking import BookingSchema
 
 
 class EventSchema(Schema):
     id = fields.String()
     type = fields.String()
-    occurred_at = UTCDateTime()
+    occurred_at = UTCTimestamp()
     data = fields.Nested(BookingSchema)

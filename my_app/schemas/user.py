@@ -9,7 +9,7 @@ from my_app.schemas.base import (
     PageQuerySchema,
     Text,
     Trimmed,
-    UTCDateTime,
+    UTCTimestamp,
     page_of,
 )
 from my_app.schemas.passwords import MAX_LENGTH, MIN_LENGTH, password_problems
@@ -34,7 +34,7 @@ class UserSchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     status = fields.String(validate=validate.OneOf(ACCOUNT_STATUSES))
     confirmed = fields.Boolean()
-    created_at = UTCDateTime()
+    created_at = UTCTimestamp()
 
 
 class UserRefSchema(Schema):
@@ -119,8 +119,8 @@ class ChangePasswordSchema(BodySchema):
 
 class SessionSchema(Schema):
     id = fields.Integer()
-    created_at = UTCDateTime()
-    last_used_at = UTCDateTime()
+    created_at = UTCTimestamp()
+    last_used_at = UTCTimestamp()
     ip = fields.String(allow_none=True)
     user_agent = fields.String(allow_none=True)
     current = fields.Boolean()

@@ -8,9 +8,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 
 from my_app import metrics
 from my_app.errors import (
@@ -25,7 +24,7 @@ from my_app.extensions import db
 from my_app.models import User
 from my_app.models.types import utcnow
 from my_app.services import events as outbox
-from my_app.services import mail, tokens
+from my_app.services import mail, sessions, tokens
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.passwords import (
     hash_password,
@@ -34,10 +33,19 @@ from my_app.services.passwords import (
     verify_password,
 )
 from my_app.services.permissions import require_admin, require_owner_or_admin
+from my_app.services.transaction import end_reading, transaction
 
 CONFIRM_SALT = "my_app/email-confirmation"
 RESET_SALT = "my_app/password-reset"
 BAD_CREDENTIALS = "Unknown username or wrong password."
+
+
+class WrongPassword(UnprocessableEntity):
+    """The current password given to change it is wrong: a guess, as a failed login is."""
+
+    def __init__(self) -> None:
+        message = "The current password is wrong."
+        super().__init__({"current_password": [message]}, message)
 
 
 def _find_by_username(username: str) -> User | None:
@@ -50,39 +58,45 @@ def _find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.lower()))
 
 
-def _ensure_free(username: str, email: str) -> None:
+def _taken(username: str, email: str) -> Conflict | None:
+    """The 409 for whichever of `username` and `email` an account has already."""
     if _find_by_username(username) is not None:
-        raise Conflict("That username is taken.")
+        return Conflict("That username is taken.")
     if _find_by_email(email) is not None:
-        raise Conflict("An account with that e-mail address exists.")
+        return Conflict("An account with that e-mail address exists.")
+    return None
 
 
-def _create_user(username: str, email: str, password: str, **attributes) -> User:
-    """Insert a user and commit; a concurrent duplicate becomes the same 409."""
+def _new_user(username: str, email: str, password: str, **attributes) -> User:
+    """A user not yet added, whose name and address were free a moment ago."""
     require_acceptable(password, username, email)
-    _ensure_free(username, email)
-    user = User(
-        username=username, email=email.lower(), password_hash=hash_password(password), **attributes
-    )
-    db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        _ensure_free(username, email)
-        raise
-    return user
+    conflict = _taken(username, email)
+    if conflict is not None:
+        raise conflict
+    end_reading()  # bcrypt takes a while: hold no transaction across it
+    password_hash = hash_password(password)
+    return User(username=username, email=email.lower(), password_hash=password_hash, **attributes)
+
+
+def _lost_race(username: str, email: str):
+    """What a concurrent registration of the same name or address becomes (after the rollback)."""
+    return lambda: _taken(username, email) or Conflict("That account exists already.")
 
 
 def register(username: str, email: str, password: str) -> User:
-    user = _create_user(username, email, password, role="requester")
+    user = _new_user(username, email, password, role="requester")
+    with transaction(conflict=_lost_race(username, email)):
+        db.session.add(user)
     send_confirmation(user)
     return user
 
 
 def create_admin(username: str, email: str, password: str) -> User:
     """A confirmed, active admin: how the first admin comes to exist (`flask create-admin`)."""
-    return _create_user(username, email, password, role="admin", confirmed_at=utcnow())
+    user = _new_user(username, email, password, role="admin", confirmed_at=utcnow())
+    with transaction(conflict=_lost_race(username, email)):
+        db.session.add(user)
+    return user
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -95,13 +109,13 @@ def confirmation_link(user: User) -> str:
 
 
 def send_confirmation(user: User) -> None:
-    hours = current_app.config["CONFIRM_TOKEN_HOURS"]
-    mail.send_mail(
-        user.email,
-        "Confirm your e-mail address",
-        f"Hello {user.username},\n\nconfirm your address within {hours} hours by opening:\n\n"
-        f"{confirmation_link(user)}\n\nIf you did not register, ignore this message.\n",
+    subject, body = mail.render(
+        "confirm",
+        username=user.username,
+        hours=current_app.config["CONFIRM_TOKEN_HOURS"],
+        link=confirmation_link(user),
     )
+    mail.send_mail(user.email, subject, body)
 
 
 def _signed_payload(serializer: URLSafeTimedSerializer, token: str, max_age: int, kind: str):
@@ -118,13 +132,13 @@ def confirm(token: str) -> bool:
     """Confirm the account a link names; False when it already was."""
     max_age = current_app.config["CONFIRM_TOKEN_HOURS"] * 3600
     payload = _signed_payload(_serializer(), token, max_age, "confirmation")
-    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
-    if user is None or user.email != payload.get("email"):
-        raise BadRequest("This confirmation link is not valid.")
-    if user.confirmed:
-        return False
-    user.confirmed_at = utcnow()
-    db.session.commit()
+    with transaction():
+        user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+        if user is None or user.email != payload.get("email"):
+            raise BadRequest("This confirmation link is not valid.")
+        if user.confirmed:
+            return False
+        user.confirmed_at = utcnow()
     return True
 
 
@@ -142,6 +156,7 @@ def find_user(login: str) -> User | None:
 def authenticate(login: str, password: str) -> User:
     """The user whose username or e-mail is `login` and whose password matches."""
     user = find_user(login)
+    end_reading()  # bcrypt takes a while: hold no transaction across it
     if user is None:
         spend_equal_time(password)
         metrics.login("unknown_user")
@@ -159,14 +174,14 @@ def authenticate(login: str, password: str) -> User:
     return user
 
 
-def set_password(user: User, password: str, keep_sid: str | None = None) -> None:
-    """Give `user` a new password and end every session of theirs; the caller commits.
+def _set_password(user: User, password_hash: str, keep_sid: str | None = None) -> None:
+    """Give `user` a new password and end every session of theirs; in the caller's transaction.
 
     Every token carries the old token version, `keep_sid`'s too: that session
     goes on only with a pair issued after the commit.
     """
-    user.password_hash = hash_password(password)
-    tokens.revoke_all_sessions(user, keep_sid=keep_sid)
+    user.password_hash = password_hash
+    sessions.revoke_all(user, keep_sid=keep_sid)
 
 
 # ---------------------------------------------------------------- forgotten and changed passwords
@@ -198,24 +213,27 @@ def forgot_password(email: str) -> None:
     user = _find_by_email(email)
     if user is None:
         return
-    minutes = current_app.config["RESET_TOKEN_MINUTES"]
-    mail.send_mail_later(
-        user.email,
-        "Reset your password",
-        f"Hello {user.username},\n\nsomeone, hopefully you, asked to reset your password. "
-        f"Choose a new one within {minutes} minutes by opening:\n\n{reset_link(user)}\n\n"
-        "The link works once. Resetting ends every session of your account. "
-        "If you did not ask, ignore this message: your password stays as it is.\n",
+    subject, body = mail.render(
+        "reset",
+        username=user.username,
+        minutes=current_app.config["RESET_TOKEN_MINUTES"],
+        link=reset_link(user),
     )
+    mail.send_mail_later(user.email, subject, body)
 
 
-def _user_of_reset_token(token: str) -> User:
+def _reset_payload(token: str) -> dict[str, Any]:
     max_age = current_app.config["RESET_TOKEN_MINUTES"] * 60
     payload = _signed_payload(_reset_serializer(), token, max_age, "reset")
     uid = payload.get("uid") if isinstance(payload, dict) else None
     if not isinstance(uid, int) or isinstance(uid, bool):
         raise BadRequest("This reset link is not valid.")
-    user = db.session.scalar(sa.select(User).where(User.id == uid).with_for_update())
+    return payload
+
+
+def _user_of_reset(payload: dict[str, Any], lock: bool = False) -> User:
+    """The user a reset link names, while the password it was made for is still theirs."""
+    user = _user_now(payload["uid"], lock)
     if user is None or not hmac.compare_digest(str(payload.get("pw")), _password_fingerprint(user)):
         raise BadRequest("This reset link has been used already, or is no longer valid.")
     return user
@@ -223,32 +241,43 @@ def _user_of_reset_token(token: str) -> User:
 
 def reset_password(token: str, password: str) -> None:
     """Set the password a reset link's owner chose; every session ends, the address is proven."""
-    user = _user_of_reset_token(token)
+    payload = _reset_payload(token)
+    user = _user_of_reset(payload)
     require_acceptable(password, user.username, user.email)
-    set_password(user, password)
-    if not user.confirmed:
-        user.confirmed_at = utcnow()  # the link reached the address: that confirms it
-    db.session.commit()
+    end_reading()  # bcrypt takes a while: hold no transaction across it
+    password_hash = hash_password(password)
+    with transaction():
+        user = _user_of_reset(payload, lock=True)  # once only, even when two use it at once
+        _set_password(user, password_hash)
+        if not user.confirmed:
+            user.confirmed_at = utcnow()  # the link reached the address: that confirms it
 
 
-def change_password(actor, claims: dict[str, Any], current_password: str, new_password: str):
+def change_password(actor, sid: str, current_password: str, new_password: str) -> dict[str, Any]:
     """Check the current password, set the new one, end every other session; this one's pair."""
-    user = get_user(actor.id, lock=True)
-    if not verify_password(current_password, user.password_hash):
-        g.password_guess_failed = True  # counted by the login-failure rate limit
-        raise UnprocessableEntity(
-            {"current_password": ["The current password is wrong."]},
-            "The current password is wrong.",
-        )
+    user = get_user(actor.id)
+    end_reading()  # bcrypt takes a while: hold no transaction across it
+    checked_hash = user.password_hash
+    if not verify_password(current_password, checked_hash):
+        raise WrongPassword()
     require_acceptable(new_password, user.username, user.email, field="new_password")
-    set_password(user, new_password, keep_sid=claims["sid"])
-    db.session.commit()
-    return tokens.issue_pair(user, sid=claims["sid"])
+    password_hash = hash_password(new_password)
+    with transaction(keep_state=True):
+        user = get_user(actor.id, lock=True)
+        if user.password_hash != checked_hash:
+            raise WrongPassword()  # changed meanwhile: what was checked is no longer current
+        _set_password(user, password_hash, keep_sid=sid)
+    return tokens.issue_pair(user, sid)
+
+
+def _user_now(user_id: int, lock: bool) -> User | None:
+    """The row as the database holds it now (not as this session last read it)."""
+    query = sa.select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    return db.session.scalar(query.with_for_update() if lock else query)
 
 
 def get_user(user_id: int, lock: bool = False) -> User:
-    query = sa.select(User).where(User.id == user_id)
-    user = db.session.scalar(query.with_for_update() if lock else query)
+    user = _user_now(user_id, lock)
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
     return user
@@ -278,12 +307,12 @@ def _guard_last_admin(user: User, action: str) -> None:
 
 def delete_user(actor: User, user_id: int) -> None:
     require_owner_or_admin(actor, user_id, "delete your own account")
-    user = get_user(user_id, lock=True)
-    _guard_last_admin(user, "delete")
-    outbox.record_owner_deleted(user.id)
-    tokens.forget_sessions(user.id)
-    db.session.delete(user)
-    db.session.commit()
+    with transaction():
+        user = get_user(user_id, lock=True)
+        _guard_last_admin(user, "delete")
+        outbox.record_owner_deleted(user.id)
+        sessions.forget(user.id)
+        db.session.delete(user)
 
 
 def update_user(
@@ -291,16 +320,16 @@ def update_user(
 ) -> User:
     """Change a user's role or status; takes effect on the user's next request."""
     require_admin(actor)
-    user = get_user(user_id, lock=True)
-    if (role is not None and role != "admin") or status == "disabled":
-        _guard_last_admin(user, "demote or disable")
-    if status == "disabled" and user.status != "disabled":
-        tokens.revoke_all_sessions(user)  # re-enabling later must not revive old sessions
-    if role is not None:
-        user.role = role
-    if status is not None:
-        user.status = status
-    db.session.commit()
+    with transaction():
+        user = get_user(user_id, lock=True)
+        if (role is not None and role != "admin") or status == "disabled":
+            _guard_last_admin(user, "demote or disable")
+        if status == "disabled" and user.status != "disabled":
+            sessions.revoke_all(user)  # re-enabling later must not revive old sessions
+        if role is not None:
+            user.role = role
+        if status is not None:
+            user.status = status
     return user
 
 

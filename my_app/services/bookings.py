@@ -6,46 +6,49 @@
        ├──► cancelled
        └──► expired
 
-Each move is a guarded UPDATE (`… WHERE id = :id AND status = :from`), so of
-two concurrent deciders exactly one wins and exactly one history row is
-written, in the same transaction. Accepted requests of a resource never
-overlap: the database refuses an overlapping acceptance (an exclusion
-constraint on PostgreSQL, triggers on SQLite), and the refusal becomes a 409
-that names the accepted requests in the way. Accepts of one resource take
-turns (a lock on the resource row): without that, two PostgreSQL transactions
-each waiting on the other's uncommitted constraint entry deadlock, and the
-victim would see a 503.
+Every status change of every path (a decision, the expiry sweep) goes through
+`move`: it checks `TRANSITIONS`, then one guarded UPDATE (`… WHERE id IN (…)
+AND status = :from`) moves what nobody moved first, and only those rows get
+a history row and an event, in the caller's transaction. Of two concurrent
+deciders exactly one wins. Accepted requests of a resource never overlap:
+the database refuses an overlapping acceptance (an exclusion constraint on
+PostgreSQL, triggers on SQLite), and the refusal becomes a 409 that names the
+accepted requests in the way. Accepts of one resource take turns (a lock on
+the resource row): without that, two PostgreSQL transactions each waiting on
+the other's uncommitted constraint entry deadlock, and the victim would see
+a 503.
 
-A write answers with the objects it holds: the values it wrote are the values
-the database has, so nothing is read back after the commit
-(`_commit_keeping_state`), and the requester's e-mail leaves after the answer.
+A write answers with the objects it holds (`transaction(keep_state=True)`):
+the values it wrote are the values the database has, so nothing is read back
+after the commit, and the requester's e-mail leaves after the answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
 from my_app.errors import Conflict, NotFound, PreconditionFailed
 from my_app.extensions import db
-from my_app.models import BookingHistory, BookingRequest, User
+from my_app.models import BookingHistory, BookingRequest, BookingStatus, User
 from my_app.models.types import utcnow
-from my_app.services import catalog, mail, tokens
+from my_app.services import catalog, identity, mail
 from my_app.services import events as outbox
 from my_app.services.pagination import Page, decode_cursor, page, row_id
 from my_app.services.permissions import require_admin, require_owner_or_admin
+from my_app.services.transaction import transaction
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"accepted", "rejected", "cancelled", "expired"}),
-    "accepted": frozenset({"cancelled"}),
+Status = BookingStatus
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.ACCEPTED, Status.REJECTED, Status.CANCELLED, Status.EXPIRED}),
+    Status.ACCEPTED: frozenset({Status.CANCELLED}),
 }
-NOTIFIED = {"accepted", "rejected", "cancelled"}
+NOTIFIED = {Status.ACCEPTED, Status.REJECTED, Status.CANCELLED}
 
 
 def can_move(from_status: str, to_status: str) -> bool:
@@ -139,22 +142,24 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
     now = utcnow()
     booking = BookingRequest(
         resource_id=resource_id,
-        requested_by=tokens.as_user(requester),
-        status="pending",
+        requested_by=identity.as_user(requester),
+        status=Status.PENDING,
         end_time=fields["event_time"] + timedelta(minutes=fields["duration_minutes"]),
         created_at=now,
         updated_at=now,
         **address,
         **fields,
     )
-    db.session.add(booking)
-    db.session.flush()
-    db.session.add(
-        BookingHistory(booking_id=booking.id, to_status="pending", actor_id=requester.id, at=now)
-    )
-    outbox.record(booking, "booking.submitted")
-    _commit_keeping_state()
-    metrics.transition("pending")
+    with transaction(keep_state=True):
+        db.session.add(booking)
+        db.session.flush()
+        db.session.add(
+            BookingHistory(
+                booking_id=booking.id, to_status=Status.PENDING, actor_id=requester.id, at=now
+            )
+        )
+        outbox.record(booking, "booking.submitted")
+    metrics.transition(Status.PENDING)
     return booking
 
 
@@ -164,7 +169,7 @@ def overlapping_ids(booking: BookingRequest) -> list[int]:
         sa.select(BookingRequest.id)
         .where(
             BookingRequest.resource_id == booking.resource_id,
-            BookingRequest.status == "accepted",
+            BookingRequest.status == Status.ACCEPTED,
             BookingRequest.id != booking.id,
             meets(booking.event_time, booking.end_time),
         )
@@ -213,74 +218,94 @@ def _write_history(ids: Iterable[int], from_status: str, values: dict) -> None:
     )  # fmt: skip
 
 
-def _guarded_update(ids: list[int], from_status: str, to_status: str, reason: str) -> list[int]:
-    """Move, by the system, those of `ids` still in `from_status`, with a history row and an
-    event each; no commit. Returns the ids moved: a row moved first by another transaction
-    is left alone."""
-    values = _move_values(to_status, None, reason)
-    moved = db.session.scalars(
-        sa.update(BookingRequest)
-        .where(BookingRequest.id.in_(ids), BookingRequest.status == from_status)
-        .values(**values, version=BookingRequest.version + 1)
-        .returning(BookingRequest.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    if moved:
-        _write_history(moved, from_status, values)
-        query = sa.select(BookingRequest).where(BookingRequest.id.in_(moved))
-        for booking in db.session.scalars(query.order_by(BookingRequest.id)).unique():
-            outbox.record(booking, f"booking.{to_status}")
-    metrics.transition(to_status, len(moved))
-    return list(moved)
-
-
-def _move(
-    booking: BookingRequest,
-    to_status: str,
-    actor: User | None,
-    reason: str | None,
-    if_match: str | None = None,
+def move(
+    ids: Collection[int],
+    from_status: Status,
+    to_status: Status,
+    *,
+    actor: User | None = None,
+    reason: str | None = None,
+    version: int | None = None,
     turn: sa.ColumnElement[bool] | None = None,
-) -> None:
-    """Move `booking` to `to_status` if, and only if, nobody moved it first; no commit.
+) -> list[BookingRequest]:
+    """Move those of `ids` still in `from_status` (and at `version`) to `to_status`; no commit.
 
-    The history row and the event are written first, as the move will leave the request;
-    then one UPDATE, guarded by the status and version read, decides whether any of it
-    stands (the caller's rollback undoes it otherwise). With `turn`, the UPDATE first waits
-    for its turn among movers that must not overlap this one, and a turn lasts only the
-    UPDATE and the commit. With `if_match` (the client's `If-Match`), the version must
-    also be the one the client saw: a 412, checked by the same UPDATE, so nothing slips
-    between.
+    The one status change of every path. `TRANSITIONS` allows the move or it is a 409;
+    one guarded UPDATE moves the rows nobody moved first, and only those get a history
+    row and an event. With `turn`, the UPDATE first waits for its turn among movers that
+    must not overlap (catalog.accepting_turn). Returns the requests moved, as they are
+    now (objects the session already held are brought up to date, not read again).
     """
-    check_precondition(booking, if_match)
-    from_status, version = booking.status, booking.version
     if not can_move(from_status, to_status):
         raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
+    if not ids:
+        return []
     values = _move_values(to_status, actor, reason)
-    _write_history([booking.id], from_status, values)
-    if actor is not None:
-        tokens.as_user(actor)  # the event names the decider: from the session, not a query
-    for name, value in (*values.items(), ("version", version + 1)):
-        set_committed_value(booking, name, value)
-    db.session.expire(booking, ["decided_by"])  # follows decided_by_id when next read
-    outbox.record(booking, f"booking.{to_status}")
-    table = BookingRequest.__table__  # the object already holds the new values
-    guards = [table.c.id == booking.id, table.c.status == from_status, table.c.version == version]
-    moved = db.session.execute(
+    table = BookingRequest.__table__
+    guards = [table.c.id.in_(ids), table.c.status == from_status]
+    if version is not None:
+        guards.append(table.c.version == version)
+    if turn is not None:
+        guards.append(turn)
+    rows = db.session.execute(
         table.update()
-        .where(*guards, *([turn] if turn is not None else []))
-        .values(**values, version=version + 1)
-    ).rowcount
-    if not moved:
-        current = db.session.execute(
-            sa.select(BookingRequest.status, BookingRequest.version).where(
-                BookingRequest.id == booking.id
-            )
-        ).one()
-        if if_match is not None and current.version != version:
-            raise _stale()
-        raise Conflict(f"The request is already {current.status}; it cannot become {to_status}.")
-    metrics.transition(to_status)
+        .where(*guards)
+        .values(**values, version=table.c.version + 1)
+        .returning(table.c.id, table.c.version)
+    ).all()
+    if not rows:
+        return []
+    if actor is not None:
+        identity.as_user(actor)  # the event names the decider: from the session, not a query
+    moved = _as_moved(dict(rows), values)
+    _write_history([booking.id for booking in moved], from_status, values)
+    for booking in moved:
+        outbox.record(booking, f"booking.{to_status}")
+    metrics.transition(to_status, len(moved))
+    return moved
+
+
+def _as_moved(versions: dict[int, int], values: dict) -> list[BookingRequest]:
+    """The moved requests in id order: held objects take the values written, others are read."""
+    held: dict[int, BookingRequest] = {}
+    for booking_id in versions:
+        key = sa.inspect(BookingRequest).identity_key_from_primary_key((booking_id,))
+        booking = db.session.identity_map.get(key)
+        if booking is not None:
+            for name, value in (*values.items(), ("version", versions[booking_id])):
+                set_committed_value(booking, name, value)
+            db.session.expire(booking, ["decided_by"])  # follows decided_by_id when next read
+            held[booking_id] = booking
+    missing = [booking_id for booking_id in versions if booking_id not in held]
+    if missing:
+        query = sa.select(BookingRequest).where(BookingRequest.id.in_(missing))
+        held.update((booking.id, booking) for booking in db.session.scalars(query).unique())
+    return [held[booking_id] for booking_id in sorted(held)]
+
+
+def _decide(
+    booking: BookingRequest,
+    to_status: Status,
+    actor: User,
+    reason: str | None,
+    if_match: str | None,
+    turn: sa.ColumnElement[bool] | None = None,
+) -> None:
+    """Move one request the client read, under its `If-Match`: 412 if it changed since, 409 if
+    somebody moved it first."""
+    check_precondition(booking, if_match)
+    version = booking.version
+    if move([booking.id], booking.status, to_status, actor=actor, reason=reason,
+            version=version, turn=turn):  # fmt: skip
+        return
+    current = db.session.execute(
+        sa.select(BookingRequest.status, BookingRequest.version).where(
+            BookingRequest.id == booking.id
+        )
+    ).one()
+    if if_match is not None and current.version != version:
+        raise _stale()
+    raise Conflict(f"The request is already {current.status}; it cannot become {to_status}.")
 
 
 def etag(booking: BookingRequest) -> str:
@@ -306,21 +331,18 @@ def _stale() -> PreconditionFailed:
 
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
     require_admin(actor)
-    booking = get_booking(booking_id, deciding=True)
-    if booking.status == "pending" and booking.event_time <= utcnow():
-        raise Conflict("The event has already started; the request can no longer be accepted.")
-    try:
+
+    def in_the_way() -> Conflict:  # the database refused an overlap with an accepted request
+        return _overlap_conflict(overlapping_ids(get_booking(booking_id)))
+
+    with transaction(conflict=in_the_way, keep_state=True):
+        booking = get_booking(booking_id, deciding=True)
+        if booking.status == Status.PENDING and booking.event_time <= utcnow():
+            raise Conflict("The event has already started; the request can no longer be accepted.")
         # Accepts of one resource take turns; the guarded UPDATE sees any move made while
         # this one waited for its turn.
-        _move(
-            booking, "accepted", actor, None, if_match,
-            turn=catalog.accepting_turn(booking.resource_id),
-        )  # fmt: skip
-    except IntegrityError:
-        # The database refused an overlap with an accepted request of the same resource.
-        db.session.rollback()
-        raise _overlap_conflict(overlapping_ids(get_booking(booking_id))) from None
-    _commit_keeping_state()
+        turn = catalog.accepting_turn(booking.resource_id)
+        _decide(booking, Status.ACCEPTED, actor, None, if_match, turn=turn)
     _tell_requester(booking, actor)
     return booking
 
@@ -329,9 +351,9 @@ def reject(
     actor: User, booking_id: int, reason: str | None = None, if_match: str | None = None
 ) -> BookingRequest:
     require_admin(actor)
-    booking = get_booking(booking_id, deciding=True)
-    _move(booking, "rejected", actor, reason, if_match)
-    _commit_keeping_state()
+    with transaction(keep_state=True):
+        booking = get_booking(booking_id, deciding=True)
+        _decide(booking, Status.REJECTED, actor, reason, if_match)
     _tell_requester(booking, actor)
     return booking
 
@@ -339,19 +361,19 @@ def reject(
 def cancel(
     actor: User, booking_id: int, reason: str | None = None, if_match: str | None = None
 ) -> BookingRequest:
-    booking = visible_booking(actor, booking_id)
-    _move(booking, "cancelled", actor, reason, if_match)
-    _commit_keeping_state()
+    with transaction(keep_state=True):
+        booking = visible_booking(actor, booking_id)
+        _decide(booking, Status.CANCELLED, actor, reason, if_match)
     _tell_requester(booking, actor)
     return booking
 
 
 def delete(actor: User, booking_id: int) -> None:
     require_admin(actor)
-    booking = get_booking(booking_id)
-    outbox.record(booking, "booking.deleted")
-    db.session.delete(booking)
-    db.session.commit()
+    with transaction():
+        booking = get_booking(booking_id)
+        outbox.record(booking, "booking.deleted")
+        db.session.delete(booking)
 
 
 EXPIRY_BATCH = 500
@@ -367,31 +389,17 @@ def expire_due(now: datetime | None = None) -> int:
     now = now or utcnow()
     expired = 0
     while True:
-        due = db.session.scalars(
-            sa.select(BookingRequest.id)
-            .where(BookingRequest.status == "pending", BookingRequest.event_time <= now)
-            .order_by(BookingRequest.event_time, BookingRequest.id)
-            .limit(EXPIRY_BATCH)
-        ).all()
+        with transaction():
+            due = db.session.scalars(
+                sa.select(BookingRequest.id)
+                .where(BookingRequest.status == Status.PENDING, BookingRequest.event_time <= now)
+                .order_by(BookingRequest.event_time, BookingRequest.id)
+                .limit(EXPIRY_BATCH)
+            ).all()
+            moved = move(due, Status.PENDING, Status.EXPIRED, reason=EXPIRY_REASON)
         if not due:
-            db.session.rollback()
             return expired
-        expired += len(_guarded_update(list(due), "pending", "expired", EXPIRY_REASON))
-        db.session.commit()
-
-
-def _commit_keeping_state() -> None:
-    """Commit, keeping the session's objects loaded as they are.
-
-    For writes whose objects hold every value the database now has (each value a move
-    writes is set on the object, `_move`): answering then needs no second read of them.
-    """
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
+        expired += len(moved)
 
 
 def _tell_requester(booking: BookingRequest, actor: User) -> None:
@@ -401,17 +409,5 @@ def _tell_requester(booking: BookingRequest, actor: User) -> None:
 
 
 def _notify(booking: BookingRequest) -> None:
-    verb = booking.status  # accepted, rejected or cancelled
-    lines = [
-        f"Hello {booking.requested_by.username},",
-        "",
-        f'your booking request #{booking.id} "{booking.topic}" for '
-        f"{booking.event_time:%Y-%m-%d %H:%M} UTC was {verb}.",
-    ]
-    if booking.reason:
-        lines += ["", f"Reason: {booking.reason}"]
-    mail.send_mail_later(
-        booking.requested_by.email,
-        f"Your booking request #{booking.id} was {verb}",
-        "\n".join(lines) + "\n",
-    )
+    subject, body = mail.render("booking_decided", booking=booking)
+    mail.send_mail_later(booking.requested_by.email, subject, body)

@@ -6,13 +6,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from my_app.errors import Conflict, NotFound
 from my_app.extensions import db
 from my_app.models import BookableResource, User
 from my_app.models.booking import new_calendar_token
 from my_app.services.permissions import require_admin
+from my_app.services.transaction import transaction
 
 
 def list_resources(actor: User) -> list[BookableResource | dict[str, Any]]:
@@ -81,38 +81,34 @@ def _ensure_name_free(name: str, except_id: int | None = None) -> None:
         raise Conflict(f"A resource named {name!r} exists.")
 
 
-def _commit(name: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent create or rename took the name
-        db.session.rollback()
-        raise Conflict(f"A resource named {name!r} exists.") from None
+def _name_taken(name: str) -> str:
+    return f"A resource named {name!r} exists."
 
 
 def create_resource(actor: User, name: str, description: str = "") -> BookableResource:
     require_admin(actor)
-    _ensure_name_free(name)
-    resource = BookableResource(name=name, description=description, active=True)
-    db.session.add(resource)
-    _commit(name)
+    with transaction(conflict=_name_taken(name)):  # a concurrent create took the name
+        _ensure_name_free(name)
+        resource = BookableResource(name=name, description=description, active=True)
+        db.session.add(resource)
     return as_seen_by(actor, resource)
 
 
 def update_resource(actor: User, resource_id: int, **changes) -> BookableResource:
     require_admin(actor)
-    resource = get_resource(resource_id)
-    if "name" in changes:
-        _ensure_name_free(changes["name"], except_id=resource_id)
-    for field, value in changes.items():
-        setattr(resource, field, value)
-    _commit(resource.name)
+    with transaction(conflict=_name_taken(changes.get("name", ""))):
+        resource = get_resource(resource_id)
+        if "name" in changes:
+            _ensure_name_free(changes["name"], except_id=resource_id)
+        for field, value in changes.items():
+            setattr(resource, field, value)
     return as_seen_by(actor, resource)
 
 
 def rotate_calendar_token(actor: User, resource_id: int) -> dict[str, Any]:
     """Give the resource's feed a new secret link; the old one stops working at once."""
     require_admin(actor)
-    resource = get_resource(resource_id)
-    resource.calendar_token = new_calendar_token()
-    db.session.commit()
+    with transaction():
+        resource = get_resource(resource_id)
+        resource.calendar_token = new_calendar_token()
     return as_seen_by(actor, resource)

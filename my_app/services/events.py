@@ -35,6 +35,7 @@ from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.types import utcnow
 from my_app.schemas.event import EventSchema
 from my_app.services import event_targets
+from my_app.services.transaction import end_reading, transaction
 
 log = logging.getLogger(__name__)
 _event_schema = EventSchema()
@@ -113,10 +114,10 @@ def retry_failed(event_ids: Iterable[str] = ()) -> int:
     query = sa.update(BookingEvent).where(BookingEvent.status == "failed")
     if ids := list(event_ids):
         query = query.where(BookingEvent.id.in_(ids))
-    result = db.session.execute(
-        query.values(status="pending", next_attempt_at=utcnow(), first_failed_at=None)
-    )
-    db.session.commit()
+    with transaction():
+        result = db.session.execute(
+            query.values(status="pending", next_attempt_at=utcnow(), first_failed_at=None)
+        )
     return result.rowcount
 
 
@@ -152,11 +153,30 @@ def deliver_due(stop: Callable[[], bool] = lambda: False) -> Counter:
     cutoff = utcnow()
     outcomes: Counter = Counter()
     while not stop():
+        outcome = _deliver_next(cutoff, targets)
+        if outcome is None:
+            break
+        outcomes[outcome] += 1
+    return outcomes
+
+
+def _deliver_next(cutoff: datetime, targets: list[event_targets.Target]) -> str | None:
+    """Claim the next due event, send it, record what happened; the outcome (None: none due)."""
+    if db.engine.dialect.name == "sqlite":
+        # No row locks: the claim is a plain read, and the database's one write lock
+        # must not wait on the network.
+        claimed = _claim(cutoff)
+        end_reading()
+        if claimed is None:
+            return None
+        errors = _send(claimed, targets)
+        with transaction():
+            return _record(claimed, errors)
+    with transaction():  # the claim's row lock lasts while the event is being sent
         claimed = _claim(cutoff)
         if claimed is None:
-            break
-        outcomes[_deliver(claimed, targets)] += 1
-    return outcomes
+            return None
+        return _record(claimed, _send(claimed, targets))
 
 
 def _claim(cutoff: datetime) -> _Claimed | None:
@@ -168,24 +188,20 @@ def _claim(cutoff: datetime) -> _Claimed | None:
         .with_for_update(skip_locked=True)
     ).first()
     if event is None:
-        db.session.rollback()
         return None
     reached = db.session.scalars(
         sa.select(BookingEventAttempt.target).where(
             BookingEventAttempt.event_id == event.id, BookingEventAttempt.ok
         )
     ).all()
-    claimed = _Claimed(
+    return _Claimed(
         event.id, event.type, event.booking_id, event.payload.encode(), event.attempts,
         event.first_failed_at, frozenset(reached),
     )  # fmt: skip
-    if db.engine.dialect.name == "sqlite":
-        db.session.rollback()
-    return claimed
 
 
-def _deliver(event: _Claimed, targets: list[event_targets.Target]) -> str:
-    """Send `event` to the targets that lack it, record what happened, commit; the outcome."""
+def _send(event: _Claimed, targets: list[event_targets.Target]) -> dict[str, str | None]:
+    """Send `event` to the targets that lack it; each target's error (None: delivered)."""
     errors: dict[str, str | None] = {}
     for target in targets:
         if target.name in event.reached:
@@ -196,6 +212,11 @@ def _deliver(event: _Claimed, targets: list[event_targets.Target]) -> str:
         except Exception as exc:
             errors[target.name] = str(exc) or exc.__class__.__name__
             log.warning("event %s not delivered to %s: %s", event.id, target.name, exc)
+    return errors
+
+
+def _record(event: _Claimed, errors: dict[str, str | None]) -> str:
+    """Record the attempts of one round of sending and the event's next state; the outcome."""
     now = utcnow()
     if errors:
         db.session.execute(
@@ -209,7 +230,6 @@ def _deliver(event: _Claimed, targets: list[event_targets.Target]) -> str:
     failures = {name: error for name, error in errors.items() if error is not None}
     outcome, values = _next_state(event, failures, bool(errors), now)
     db.session.execute(sa.update(BookingEvent).where(BookingEvent.id == event.id).values(values))
-    db.session.commit()
     return outcome
 
 

@@ -73,6 +73,14 @@ def _send_ses(to: str, subject: str, body: str) -> None:
 BACKENDS = {"console": _send_console, "smtp": _send_smtp, "ses": _send_ses}
 
 
+def render(template: str, **context) -> tuple[str, str]:
+    """The subject and body of `templates/mail/<template>.txt`: its first line is the subject,
+    the rest after one blank line the body."""
+    text = current_app.jinja_env.get_template(f"mail/{template}.txt").render(**context)
+    subject, _, body = text.partition("\n\n")
+    return subject.strip(), body.strip("\n") + "\n"
+
+
 def send_mail(to: str, subject: str, body: str) -> bool:
     """Send one message; log and return False on failure, so a committed change is never undone."""
     backend = BACKENDS[current_app.config["MAIL_BACKEND"]]
@@ -91,11 +99,6 @@ def send_mail_later(to: str, subject: str, body: str) -> None:
     message still queued when the process dies is lost, as one in flight would be.
     """
     _sender.put(current_app._get_current_object(), (to, subject, body))
-
-
-def wait_sent(timeout: float = 10.0) -> bool:
-    """Whether everything handed to `send_mail_later` left within `timeout` seconds."""
-    return _sender.drained(timeout)
 
 
 class _Sender:
@@ -131,17 +134,6 @@ class _Sender:
                 log.exception("could not send mail %r", message[1])
             finally:
                 messages.task_done()
-
-    def drained(self, timeout: float) -> bool:
-        done = threading.Event()
-        messages = self._queue
-
-        def wait() -> None:
-            messages.join()
-            done.set()
-
-        threading.Thread(target=wait, daemon=True).start()
-        return done.wait(timeout)
 
 
 _sender = _Sender()

@@ -32,7 +32,10 @@ export function field(label, name, attrs = {}, { hint, control, optional = false
   const hintId = hint ? `${id}-hint` : null;
   const input =
     control ||
-    h(attrs.type === "textarea" ? "textarea" : "input", { ...attrs, type: attrs.type === "textarea" ? null : attrs.type || "text" });
+    h(attrs.type === "textarea" ? "textarea" : "input", {
+      ...attrs,
+      type: attrs.type === "textarea" ? null : attrs.type || "text",
+    });
   input.id = id;
   input.name = name;
   input.setAttribute("aria-describedby", [hintId, errorId].filter(Boolean).join(" "));

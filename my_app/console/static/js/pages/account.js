@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { alertSlot, button, field, h, heading, onSubmit, showProblem, toast } from "../dom.js";
-import { go } from "../main.js";
+import { go } from "../router.js";
 import { when } from "../time.js";
 
 export async function page(main) {
@@ -12,10 +12,14 @@ export async function page(main) {
     h(
       "dl",
       { class: "facts card" },
-      h("dt", {}, "Username"), h("dd", {}, me.username),
-      h("dt", {}, "E-mail"), h("dd", {}, me.email),
-      h("dt", {}, "Role"), h("dd", {}, me.role),
-      h("dt", {}, "Member since"), h("dd", {}, when(me.created_at)),
+      h("dt", {}, "Username"),
+      h("dd", {}, me.username),
+      h("dt", {}, "E-mail"),
+      h("dd", {}, me.email),
+      h("dt", {}, "Role"),
+      h("dd", {}, me.role),
+      h("dt", {}, "Member since"),
+      h("dd", {}, when(me.created_at)),
     ),
     changePassword(),
   );
@@ -29,8 +33,17 @@ function changePassword() {
     "form",
     { class: "card narrow", novalidate: true, "aria-labelledby": "password-title" },
     h("h2", { id: "password-title" }, "Change your password"),
-    field("Current password", "current_password", { type: "password", required: true, autocomplete: "current-password" }),
-    field("New password", "new_password", { type: "password", required: true, autocomplete: "new-password" }, { hint: "8 to 128 characters; your other sessions will be signed out" }),
+    field("Current password", "current_password", {
+      type: "password",
+      required: true,
+      autocomplete: "current-password",
+    }),
+    field(
+      "New password",
+      "new_password",
+      { type: "password", required: true, autocomplete: "new-password" },
+      { hint: "8 to 128 characters; your other sessions will be signed out" },
+    ),
     alertSlot(),
     h("button", { type: "submit", class: "primary" }, "Change password"),
   );
@@ -80,7 +93,11 @@ async function drawSessions(section) {
         { class: "session" },
         h("strong", {}, s.user_agent || "Unknown browser"),
         s.current ? h("span", { class: "badge badge-accepted" }, "this session") : null,
-        h("div", { class: "muted" }, `From ${s.ip || "an unknown address"} · started ${when(s.created_at)} · last used ${when(s.last_used_at)}`),
+        h(
+          "div",
+          { class: "muted" },
+          `From ${s.ip || "an unknown address"} · started ${when(s.created_at)} · last used ${when(s.last_used_at)}`,
+        ),
       ),
       end,
     );

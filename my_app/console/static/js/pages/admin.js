@@ -1,9 +1,34 @@
 // The admins' side: the pending queue with overlaps, a week calendar, resources and users.
 
 import * as api from "../api.js";
-import { alertSlot, append, badge, button, clearErrors, field, h, heading, onSubmit, select, showProblem, toast } from "../dom.js";
-import { go } from "../main.js";
-import { MAX_DURATION_DAYS, addDays, clock, dateKey, day, fromDateKey, longDate, overlaps, span, startOfWeek, when } from "../time.js";
+import {
+  alertSlot,
+  append,
+  badge,
+  button,
+  clearErrors,
+  field,
+  h,
+  heading,
+  onSubmit,
+  select,
+  showProblem,
+  toast,
+} from "../dom.js";
+import { go } from "../router.js";
+import {
+  MAX_DURATION_DAYS,
+  addDays,
+  clock,
+  dateKey,
+  day,
+  fromDateKey,
+  longDate,
+  overlaps,
+  span,
+  startOfWeek,
+  when,
+} from "../time.js";
 import { bookingCard, reasonAction, resourceNames } from "./requests.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -19,8 +44,14 @@ async function acceptedAround(resourceId, from, to) {
 }
 
 export async function queue(main) {
-  main.append(heading("Pending queue"), h("p", { class: "muted" }, "Oldest first. Each request shows the accepted requests it would overlap."));
-  const [resources, pending] = await Promise.all([resourceNames(), api.all("/list_requests", "bookings", { status: "pending" })]);
+  main.append(
+    heading("Pending queue"),
+    h("p", { class: "muted" }, "Oldest first. Each request shows the accepted requests it would overlap."),
+  );
+  const [resources, pending] = await Promise.all([
+    resourceNames(),
+    api.all("/list_requests", "bookings", { status: "pending" }),
+  ]);
   pending.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id);
   const accepted = new Map();
   for (const id of new Set(pending.map((b) => b.resource_id))) {
@@ -39,7 +70,10 @@ export async function queue(main) {
 }
 
 export async function accepted(main) {
-  main.append(heading("Accepted requests"), h("p", { class: "muted" }, "Upcoming, soonest first. An accepted request can still be cancelled."));
+  main.append(
+    heading("Accepted requests"),
+    h("p", { class: "muted" }, "Upcoming, soonest first. An accepted request can still be cancelled."),
+  );
   const resources = await resourceNames();
   const list = h("ul", { class: "plain cards", id: "accepted" });
   const more = button("Show more", { hidden: true });
@@ -72,7 +106,13 @@ function overlapBox(conflicts) {
     "div",
     { class: "overlap conflict" },
     h("p", {}, h("strong", {}, `Overlaps ${conflicts.length} accepted request${conflicts.length > 1 ? "s" : ""}:`)),
-    h("ul", {}, conflicts.map((c) => h("li", { "data-conflict-id": c.id }, `#${c.id} “${c.topic}”, ${span(c)}, by ${c.requested_by.username}`))),
+    h(
+      "ul",
+      {},
+      conflicts.map((c) =>
+        h("li", { "data-conflict-id": c.id }, `#${c.id} “${c.topic}”, ${span(c)}, by ${c.requested_by.username}`),
+      ),
+    ),
   );
 }
 
@@ -81,7 +121,8 @@ function queueCard(booking, conflicts, resources, list) {
     const next = item.nextElementSibling || item.previousElementSibling;
     item.remove();
     (next?.querySelector("button") || document.querySelector("main h1"))?.focus();
-    if (!list.querySelector("li.booking")) list.append(h("li", { class: "muted" }, "Nothing is waiting for a decision."));
+    if (!list.querySelector("li.booking"))
+      list.append(h("li", { class: "muted" }, "Nothing is waiting for a decision."));
     return updated;
   };
   return bookingCard(booking, resources, {
@@ -117,7 +158,10 @@ export async function calendar(main, params) {
   const start = startOfWeek(fromDateKey(params.get("week")) || new Date());
   const end = addDays(start, 7);
   const url = (week, id = resourceId) => `/app/calendar?resource=${id}&week=${dateKey(week)}`;
-  const picker = select([...resources.values()].map((r) => [String(r.id), r.active ? r.name : `${r.name} (inactive)`]), { value: String(resourceId) });
+  const picker = select(
+    [...resources.values()].map((r) => [String(r.id), r.active ? r.name : `${r.name} (inactive)`]),
+    { value: String(resourceId) },
+  );
   const form = h(
     "form",
     { class: "toolbar" },
@@ -137,7 +181,12 @@ export async function calendar(main, params) {
   );
   const [accepted, pending] = await Promise.all([
     acceptedAround(resourceId, start, end),
-    api.all("/list_requests", "bookings", { status: "pending", resource_id: resourceId, from: new Date(start.getTime() - MAX_DURATION_DAYS * DAY_MS).toISOString(), to: end.toISOString() }),
+    api.all("/list_requests", "bookings", {
+      status: "pending",
+      resource_id: resourceId,
+      from: new Date(start.getTime() - MAX_DURATION_DAYS * DAY_MS).toISOString(),
+      to: end.toISOString(),
+    }),
   ]);
   const bookings = [...accepted, ...pending].sort((a, b) => a.event_time.localeCompare(b.event_time));
   const days = [];
@@ -145,17 +194,19 @@ export async function calendar(main, params) {
     const from = addDays(start, i);
     const whole = { event_time: from.toISOString(), end_time: addDays(from, 1).toISOString() };
     const today = dateKey(from) === dateKey(new Date());
-    const items = bookings.filter((b) => overlaps(b, whole)).map((b) => {
-      const s = new Date(Math.max(Date.parse(b.event_time), from.getTime()));
-      const e = new Date(Math.min(Date.parse(b.end_time), addDays(from, 1).getTime()));
-      return h(
-        "li",
-        { class: `slot slot-${b.status}` },
-        h("span", { class: "slot-time" }, `${clock(s)}–${clock(e)}`),
-        h("span", { class: "slot-topic" }, b.topic),
-        h("span", { class: "muted" }, `#${b.id} · ${b.requested_by.username} · `, badge(b.status)),
-      );
-    });
+    const items = bookings
+      .filter((b) => overlaps(b, whole))
+      .map((b) => {
+        const s = new Date(Math.max(Date.parse(b.event_time), from.getTime()));
+        const e = new Date(Math.min(Date.parse(b.end_time), addDays(from, 1).getTime()));
+        return h(
+          "li",
+          { class: `slot slot-${b.status}` },
+          h("span", { class: "slot-time" }, `${clock(s)}–${clock(e)}`),
+          h("span", { class: "slot-topic" }, b.topic),
+          h("span", { class: "muted" }, `#${b.id} · ${b.requested_by.username} · `, badge(b.status)),
+        );
+      });
     days.push(
       h(
         "section",
@@ -191,7 +242,11 @@ export async function resources(main) {
     toast(`Resource “${created.name}” added.`);
     go("/app/resources", { replace: true });
   });
-  main.append(heading("Resources"), h("ul", { class: "plain cards", id: "resources" }, rows.map(resourceCard)), createForm);
+  main.append(
+    heading("Resources"),
+    h("ul", { class: "plain cards", id: "resources" }, rows.map(resourceCard)),
+    createForm,
+  );
 }
 
 function resourceCard(resource) {
@@ -246,14 +301,30 @@ function resourceCard(resource) {
         toast("Press Ctrl+C (⌘C) to copy the selected link.");
       }
     });
-    feed = h("div", { class: "field" }, h("label", { for: feedId }, "Calendar feed (subscribe in a calendar app; keep it secret)"), h("div", { class: "pair-tight" }, input, copy));
+    feed = h(
+      "div",
+      { class: "field" },
+      h("label", { for: feedId }, "Calendar feed (subscribe in a calendar app; keep it secret)"),
+      h("div", { class: "pair-tight" }, input, copy),
+    );
   }
   append(item, [
-    h("div", { class: "booking-head" }, h("h2", {}, resource.name), resource.active ? badge("active") : badge("inactive")),
+    h(
+      "div",
+      { class: "booking-head" },
+      h("h2", {}, resource.name),
+      resource.active ? badge("active") : badge("inactive"),
+    ),
     resource.description ? h("p", {}, resource.description) : null,
     h("p", { class: "muted" }, `Resource #${resource.id}`),
     feed,
-    h("div", { class: "actions" }, edit, activate, h("a", { class: "button", href: `/app/calendar?resource=${resource.id}` }, "Week calendar")),
+    h(
+      "div",
+      { class: "actions" },
+      edit,
+      activate,
+      h("a", { class: "button", href: `/app/calendar?resource=${resource.id}` }, "Week calendar"),
+    ),
     rename,
     error,
   ]);
@@ -263,9 +334,29 @@ function resourceCard(resource) {
 export async function users(main, params) {
   const role = params.get("role") || "";
   const status = params.get("status") || "";
-  const roleFilter = select([["", "Any role"], ["admin", "Admins"], ["requester", "Requesters"]], { value: role });
-  const statusFilter = select([["", "Any status"], ["active", "Active"], ["disabled", "Disabled"]], { value: status });
-  const filters = h("form", { class: "toolbar" }, field("Role", "role", {}, { control: roleFilter }), field("Status", "status", {}, { control: statusFilter }), h("button", { type: "submit" }, "Show"));
+  const roleFilter = select(
+    [
+      ["", "Any role"],
+      ["admin", "Admins"],
+      ["requester", "Requesters"],
+    ],
+    { value: role },
+  );
+  const statusFilter = select(
+    [
+      ["", "Any status"],
+      ["active", "Active"],
+      ["disabled", "Disabled"],
+    ],
+    { value: status },
+  );
+  const filters = h(
+    "form",
+    { class: "toolbar" },
+    field("Role", "role", {}, { control: roleFilter }),
+    field("Status", "status", {}, { control: statusFilter }),
+    h("button", { type: "submit" }, "Show"),
+  );
   filters.addEventListener("submit", (e) => {
     e.preventDefault();
     const q = new URLSearchParams();
@@ -323,8 +414,12 @@ function userCard(account) {
     h(
       "div",
       { class: "actions" },
-      account.role === "admin" ? change("Make requester", { role: "requester" }) : change("Make admin", { role: "admin" }),
-      account.status === "active" ? change("Disable", { status: "disabled" }, "danger") : change("Enable", { status: "active" }),
+      account.role === "admin"
+        ? change("Make requester", { role: "requester" })
+        : change("Make admin", { role: "admin" }),
+      account.status === "active"
+        ? change("Disable", { status: "disabled" }, "danger")
+        : change("Enable", { status: "active" }),
     ),
   ]);
   return item;

@@ -1,8 +1,22 @@
 // A requester's side: submit a booking request, follow one's requests, cancel.
 
 import * as api from "../api.js";
-import { alertSlot, append, badge, button, field, h, heading, link, onSubmit, select, showProblem, toast, clearErrors } from "../dom.js";
-import { go } from "../main.js";
+import {
+  alertSlot,
+  append,
+  badge,
+  button,
+  field,
+  h,
+  heading,
+  link,
+  onSubmit,
+  select,
+  showProblem,
+  toast,
+  clearErrors,
+} from "../dom.js";
+import { go } from "../router.js";
 import { pickerValue, span, when, withOffset, zone } from "../time.js";
 
 let countryList = null;
@@ -28,15 +42,36 @@ export async function submit(main) {
   const form = h(
     "form",
     { class: "card", novalidate: true },
-    field("Resource", "resource_id", { required: true }, {
-      control: select(bookable.map((r) => [String(r.id), r.name]), { required: true }),
-    }),
+    field(
+      "Resource",
+      "resource_id",
+      { required: true },
+      {
+        control: select(
+          bookable.map((r) => [String(r.id), r.name]),
+          { required: true },
+        ),
+      },
+    ),
     field("Topic", "topic", { required: true, maxlength: 200 }),
     h(
       "div",
       { class: "pair" },
-      field("Starts", "event_time", { type: "datetime-local", required: true, min: pickerValue(new Date()), value: pickerValue(soon) }, { hint: `Your time zone: ${zone()}` }),
-      field("Duration in minutes", "duration_minutes", { type: "number", required: true, min: 1, max: 10080, step: 1, value: 60, inputmode: "numeric" }),
+      field(
+        "Starts",
+        "event_time",
+        { type: "datetime-local", required: true, min: pickerValue(new Date()), value: pickerValue(soon) },
+        { hint: `Your time zone: ${zone()}` },
+      ),
+      field("Duration in minutes", "duration_minutes", {
+        type: "number",
+        required: true,
+        min: 1,
+        max: 10080,
+        step: 1,
+        value: 60,
+        inputmode: "numeric",
+      }),
     ),
     h(
       "fieldset",
@@ -53,9 +88,17 @@ export async function submit(main) {
         "div",
         { class: "pair" },
         field("Postal code", "address.postal_code", { autocomplete: "postal-code" }, { optional: true }),
-        field("Country", "address.country", { required: true }, {
-          control: select([["", "Choose a country"], ...list.map((c) => [c.code, c.name])], { required: true, autocomplete: "country" }),
-        }),
+        field(
+          "Country",
+          "address.country",
+          { required: true },
+          {
+            control: select([["", "Choose a country"], ...list.map((c) => [c.code, c.name])], {
+              required: true,
+              autocomplete: "country",
+            }),
+          },
+        ),
       ),
     ),
     alertSlot(),
@@ -82,17 +125,35 @@ export async function mine(main, params) {
   const status = params.get("status") || "";
   const resources = await resourceNames();
   const filter = select(
-    [["", "All"], ["pending", "Pending"], ["accepted", "Accepted"], ["rejected", "Rejected"], ["cancelled", "Cancelled"], ["expired", "Expired"]],
+    [
+      ["", "All"],
+      ["pending", "Pending"],
+      ["accepted", "Accepted"],
+      ["rejected", "Rejected"],
+      ["cancelled", "Cancelled"],
+      ["expired", "Expired"],
+    ],
     { value: status },
   );
-  const filterForm = h("form", { class: "toolbar" }, field("Status", "status", {}, { control: filter }), h("button", { type: "submit" }, "Show"));
+  const filterForm = h(
+    "form",
+    { class: "toolbar" },
+    field("Status", "status", {}, { control: filter }),
+    h("button", { type: "submit" }, "Show"),
+  );
   filterForm.addEventListener("submit", (e) => {
     e.preventDefault();
     go(`/app/requests${filter.value ? `?status=${encodeURIComponent(filter.value)}` : ""}`);
   });
   const list = h("ul", { class: "plain cards", id: "my-requests" });
   const more = button("Show more", { hidden: true });
-  main.append(heading("My requests"), h("p", {}, link("/app/submit", "New request", { class: "button primary" })), filterForm, list, more);
+  main.append(
+    heading("My requests"),
+    h("p", {}, link("/app/submit", "New request", { class: "button primary" })),
+    filterForm,
+    list,
+    more,
+  );
   let cursor = null;
   const load = async () => {
     const page = await api.get("/my_requests", { status, cursor, limit: 20 });
@@ -117,7 +178,19 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
     if (!open && !history.childElementCount) {
       const { history: entries } = await api.get(`/request/${booking.id}/history`);
       history.append(
-        h("ol", {}, entries.map((e) => h("li", {}, `${when(e.at)}: ${e.from_status ? `${e.from_status} → ` : ""}${e.to_status}`, e.by ? ` by ${e.by.username}` : "", e.reason ? ` — “${e.reason}”` : ""))),
+        h(
+          "ol",
+          {},
+          entries.map((e) =>
+            h(
+              "li",
+              {},
+              `${when(e.at)}: ${e.from_status ? `${e.from_status} → ` : ""}${e.to_status}`,
+              e.by ? ` by ${e.by.username}` : "",
+              e.reason ? ` — “${e.reason}”` : "",
+            ),
+          ),
+        ),
       );
     }
   });
@@ -126,7 +199,11 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
   const error = alertSlot("action-error");
   const buttons = h("div", { class: "actions" }, historyButton);
   if (owner && (booking.status === "pending" || booking.status === "accepted")) {
-    buttons.append(...reasonAction("Cancel request", "cancel", booking, item, error, (b) => replace(item, bookingCard(b, resources, { owner }))));
+    buttons.append(
+      ...reasonAction("Cancel request", "cancel", booking, item, error, (b) =>
+        replace(item, bookingCard(b, resources, { owner })),
+      ),
+    );
   }
   if (actions) buttons.append(...actions(item, error));
   append(item, [
@@ -134,13 +211,29 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
     h(
       "dl",
       { class: "facts" },
-      h("dt", {}, "Request"), h("dd", {}, `#${booking.id}`),
-      h("dt", {}, "When"), h("dd", {}, span(booking), ` (${booking.duration_minutes} min)`),
-      h("dt", {}, "Resource"), h("dd", {}, resource ? resource.name : `#${booking.resource_id}`),
-      h("dt", {}, "Where"), h("dd", {}, [address.street, address.city, address.state, address.postal_code, address.country].filter(Boolean).join(", ")),
-      owner ? null : [h("dt", {}, "Requested by"), h("dd", {}, `${booking.requested_by.username} <${booking.requested_by.email}>`)],
-      h("dt", {}, "Submitted"), h("dd", {}, when(booking.created_at)),
-      booking.decided_by ? [h("dt", {}, "Decided by"), h("dd", {}, `${booking.decided_by.username}, ${when(booking.decided_at)}`)] : null,
+      h("dt", {}, "Request"),
+      h("dd", {}, `#${booking.id}`),
+      h("dt", {}, "When"),
+      h("dd", {}, span(booking), ` (${booking.duration_minutes} min)`),
+      h("dt", {}, "Resource"),
+      h("dd", {}, resource ? resource.name : `#${booking.resource_id}`),
+      h("dt", {}, "Where"),
+      h(
+        "dd",
+        {},
+        [address.street, address.city, address.state, address.postal_code, address.country].filter(Boolean).join(", "),
+      ),
+      owner
+        ? null
+        : [
+            h("dt", {}, "Requested by"),
+            h("dd", {}, `${booking.requested_by.username} <${booking.requested_by.email}>`),
+          ],
+      h("dt", {}, "Submitted"),
+      h("dd", {}, when(booking.created_at)),
+      booking.decided_by
+        ? [h("dt", {}, "Decided by"), h("dd", {}, `${booking.decided_by.username}, ${when(booking.decided_at)}`)]
+        : null,
       booking.reason ? [h("dt", {}, "Reason"), h("dd", {}, booking.reason)] : null,
     ),
     extra,

@@ -2,7 +2,7 @@
 
 import * as api from "../api.js";
 import { alertSlot, field, h, heading, link, onSubmit, toast } from "../dom.js";
-import { go } from "../main.js";
+import { go } from "../router.js";
 
 function safeNext(params) {
   const next = params.get("next") || "";
@@ -47,9 +47,19 @@ export function register(main) {
   const form = h(
     "form",
     { class: "card narrow", novalidate: true },
-    field("Username", "username", { required: true, autocomplete: "username" }, { hint: "3 to 80 letters, digits, _ . or -" }),
+    field(
+      "Username",
+      "username",
+      { required: true, autocomplete: "username" },
+      { hint: "3 to 80 letters, digits, _ . or -" },
+    ),
     field("E-mail", "email", { type: "email", required: true, autocomplete: "email" }),
-    field("Password", "password", { type: "password", required: true, autocomplete: "new-password" }, { hint: "8 to 128 characters; not a common password, nor your name or e-mail" }),
+    field(
+      "Password",
+      "password",
+      { type: "password", required: true, autocomplete: "new-password" },
+      { hint: "8 to 128 characters; not a common password, nor your name or e-mail" },
+    ),
     alertSlot(),
     h("button", { type: "submit", class: "primary" }, "Register"),
   );
@@ -64,7 +74,12 @@ export function register(main) {
     done.focus();
   });
   done.tabIndex = -1;
-  main.append(heading("Create an account"), form, done, h("p", {}, "Already registered? ", link("/app/sign-in", "Sign in"), "."));
+  main.append(
+    heading("Create an account"),
+    form,
+    done,
+    h("p", {}, "Already registered? ", link("/app/sign-in", "Sign in"), "."),
+  );
 }
 
 /** The token from `?token=`, or from a pasted confirmation link or token. */
@@ -79,7 +94,12 @@ export async function confirm(main, params) {
   const form = h(
     "form",
     { class: "card narrow", novalidate: true },
-    field("Confirmation link or token", "token", { required: true, autocomplete: "off" }, { hint: "Paste the link from the e-mail we sent you." }),
+    field(
+      "Confirmation link or token",
+      "token",
+      { required: true, autocomplete: "off" },
+      { hint: "Paste the link from the e-mail we sent you." },
+    ),
     alertSlot(),
     h("button", { type: "submit", class: "primary" }, "Confirm"),
   );
@@ -136,7 +156,12 @@ export function forgotPassword(main) {
     result.hidden = false;
     result.focus();
   });
-  main.append(heading("Forgot your password?"), h("p", {}, "We will e-mail you a link to choose a new one."), form, result);
+  main.append(
+    heading("Forgot your password?"),
+    h("p", {}, "We will e-mail you a link to choose a new one."),
+    form,
+    result,
+  );
 }
 
 let resetToken = null;
@@ -148,21 +173,37 @@ export function resetPassword(main, params) {
   }
   main.append(heading("Choose a new password"));
   if (!resetToken) {
-    main.append(h("p", {}, "Open this page from the link in your password-reset e-mail, or ", link("/app/forgot-password", "ask for a new link"), "."));
+    main.append(
+      h(
+        "p",
+        {},
+        "Open this page from the link in your password-reset e-mail, or ",
+        link("/app/forgot-password", "ask for a new link"),
+        ".",
+      ),
+    );
     return;
   }
   const result = h("div", { class: "notice", role: "status", tabindex: "-1", hidden: true });
   const form = h(
     "form",
     { class: "card narrow", novalidate: true },
-    field("New password", "password", { type: "password", required: true, autocomplete: "new-password" }, { hint: "8 to 128 characters" }),
+    field(
+      "New password",
+      "password",
+      { type: "password", required: true, autocomplete: "new-password" },
+      { hint: "8 to 128 characters" },
+    ),
     field("New password again", "repeat", { type: "password", required: true, autocomplete: "new-password" }),
     alertSlot(),
     h("button", { type: "submit", class: "primary" }, "Set the new password"),
   );
   onSubmit(form, async ({ password, repeat }) => {
     if (password !== repeat) {
-      throw new api.ApiError(422, { detail: "The passwords differ.", errors: { repeat: ["Type the same password twice."] } });
+      throw new api.ApiError(422, {
+        detail: "The passwords differ.",
+        errors: { repeat: ["Type the same password twice."] },
+      });
     }
     try {
       await api.publicCall("POST", "/reset_password", { token: resetToken, password });
@@ -172,7 +213,10 @@ export function resetPassword(main, params) {
     }
     resetToken = null;
     form.hidden = true;
-    result.replaceChildren(h("p", {}, "Your password is changed and every session is signed out. "), h("p", {}, link("/app/sign-in", "Sign in"), " with the new password."));
+    result.replaceChildren(
+      h("p", {}, "Your password is changed and every session is signed out. "),
+      h("p", {}, link("/app/sign-in", "Sign in"), " with the new password."),
+    );
     result.hidden = false;
     result.focus();
   });

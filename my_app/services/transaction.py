@@ -1,0 +1,88 @@
+"""The one way a unit of work ends: committed when its block ends, rolled back when it raises.
+
+    with transaction(conflict=lambda: Conflict("That name is taken.")):
+        ...reads and writes of one unit of work...
+
+Every service function that writes opens exactly one `transaction()`, so its
+commit point is the end of that block and nothing it calls commits on its
+behalf (a nested `transaction()` is a bug, and raises). The database's
+refusal of a constraint (`IntegrityError`) becomes the domain error that
+`conflict` makes, after the rollback, so it may read what is in the way.
+
+On SQLite the block takes the write lock when it begins (`BEGIN IMMEDIATE`):
+a transaction that read first and wrote later could be refused the lock at
+once (`SQLITE_BUSY`), whatever the busy timeout. Reads outside a block take
+no write lock, so slow work between them (bcrypt) holds up nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from my_app.database import SQLITE_IMMEDIATE
+from my_app.errors import Conflict
+from my_app.extensions import db
+
+_OPEN = "unit_of_work_open"
+
+
+@contextmanager
+def transaction(
+    conflict: Callable[[], Exception] | str | None = None, *, keep_state: bool = False
+) -> Iterator[Session]:
+    """One unit of work on the request's session: commit at the end of the block.
+
+    `conflict`: the error (or a 409's detail) that a constraint's refusal becomes.
+    `keep_state`: the objects keep the values they hold after the commit instead of being
+    read again, for writes whose objects hold every value the database now has.
+    """
+    session = db.session()
+    if session.info.get(_OPEN):
+        raise RuntimeError("a transaction() inside another: a unit of work commits once")
+    session.info[_OPEN] = True
+    try:
+        _begin(session)
+        yield session
+        session.expire_on_commit = not keep_state
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if conflict is None:
+            raise
+        raise (Conflict(conflict) if isinstance(conflict, str) else conflict()) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        session.expire_on_commit = True
+        session.info.pop(_OPEN, None)
+
+
+def end_reading() -> None:
+    """End the session's read-only transaction, keeping what it loaded; before slow work."""
+    session = db.session()
+    if session.in_transaction():
+        _commit_loaded(session)
+
+
+def _begin(session: Session) -> None:
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return  # PostgreSQL: reads made before the block simply belong to it
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("changes made outside transaction(): they would be committed here")
+        _commit_loaded(session)  # a read transaction cannot safely become a writer
+    session.connection(execution_options={SQLITE_IMMEDIATE: True})
+
+
+def _commit_loaded(session: Session) -> None:
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
