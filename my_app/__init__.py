@@ -92,6 +92,9 @@ def register_extensions(app: Flask) -> None:
         **storage_options,
         **app.config["RATELIMIT_STORAGE_OPTIONS"],
     }
+    # init_app merges into the one Limiter's options: an earlier app's (a Sentinel's
+    # `use_replicas`) would reach a storage that refuses them.
+    limiter._storage_options = {}
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])
