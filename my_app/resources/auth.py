@@ -163,7 +163,7 @@ class Logout(Resource):
     @endpoint("logout", auth="access", response=MessageSchema, tags=SESSIONS)
     def post(self):
         """Revoke the access and refresh tokens of this session."""
-        sessions.end_session(get_jwt()["sid"])
+        sessions.end_session(current_user.id, get_jwt()["sid"])
         return {"message": "Logged out."}
 
 
