@@ -9,7 +9,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY setup.py ./
 COPY my_app ./my_app
-COPY config.py blacklist.py wsgi.py ./
+COPY config.py blacklist.py redis_client.py wsgi.py ./
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # ---- runtime: slim, no compiler, non-root ----

@@ -1,10 +1,12 @@
 """The revocation store: the token blacklist and what it must know of accounts, in one place.
 
 Keys are opaque strings (`jti:<id>` for one token, `sid:<id>` for a whole
-login session). Every entry carries the moment after which it no longer
-matters, so stores can forget it: Redis through a TTL, the database through
-`flask --app wsgi prune-blacklist`. Both stores are shared by every worker
-and every host, and both survive restarts.
+login session), named with `user_key` so that the keys one check reads
+share a Redis Cluster hash tag (`{u<user id>}`). Every entry carries the
+moment after which it no longer matters, so stores can forget it: Redis
+through a TTL, the database through `flask --app wsgi prune-blacklist`.
+Both stores are shared by every worker and every host, and both survive
+restarts.
 
 An authenticated request asks one question, `check`: is the token or its
 session revoked, and what is the account's current state (role, status,
@@ -59,6 +61,16 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def user_key(user_id: int | str, key: str) -> str:
+    """`key` of user `user_id`'s, with the hash tag all of that user's keys share."""
+    return f"{{u{user_id}}}:{key}"
+
+
+def _untagged(key: str) -> str:
+    # The database store's rows, and Redis keys written before the tags, have none.
+    return key.split("}:", 1)[1] if key.startswith("{") else key
+
+
 class DatabaseBlacklist:
     """Entries in the blacklist table; the account comes from the same query."""
 
@@ -82,7 +94,7 @@ class DatabaseBlacklist:
         with self._connect() as connection:
             insert = _insert_for(connection.dialect.name, self.table)
             statement = (
-                insert.values(key=key, expires_at=expires_at, value=value)
+                insert.values(key=_untagged(key), expires_at=expires_at, value=value)
                 .on_conflict_do_nothing(index_elements=["key"])
                 .returning(self.table.c.key)
             )
@@ -90,7 +102,7 @@ class DatabaseBlacklist:
 
     def get(self, key: str) -> str | None:
         query = sa.select(self.table.c.value).where(
-            self.table.c.key == key, self.table.c.expires_at > _utcnow()
+            self.table.c.key == _untagged(key), self.table.c.expires_at > _utcnow()
         )
         with self._connect() as connection:
             return connection.execute(query).scalar()
@@ -98,7 +110,10 @@ class DatabaseBlacklist:
     def check(self, keys: tuple[str, ...], user_id: int) -> Check:
         listed = (
             sa.select(sa.literal(1))
-            .where(self.table.c.key.in_(keys), self.table.c.expires_at > _utcnow())
+            .where(
+                self.table.c.key.in_([_untagged(key) for key in keys]),
+                self.table.c.expires_at > _utcnow(),
+            )
             .exists()
         )
         flag = sa.select(listed.label("revoked")).subquery()
@@ -147,14 +162,24 @@ class RedisBlacklist:
         prefix: str,
         load_account: Callable[[int], Account | None],
         account_ttl: int = 600,
+        legacy_keys: bool = False,
     ):
         self.client = client
         self.prefix = prefix
         self.load_account = load_account
         self.account_ttl = account_ttl
+        self.legacy_keys = legacy_keys
 
     def _account_key(self, user_id: int) -> str:
-        return f"{self.prefix}acct:{user_id}"
+        return self.prefix + user_key(user_id, "acct")
+
+    def _keys(self, keys: tuple[str, ...]) -> list[str]:
+        """The Redis keys of `keys`; on one server, also their names from before the hash
+        tags, so that nothing revoked then comes back (one MGET still, on one node)."""
+        named = [self.prefix + key for key in keys]
+        if self.legacy_keys:
+            named += [self.prefix + _untagged(key) for key in keys if key.startswith("{")]
+        return named
 
     def _call(self, operation: Callable[[], Any]) -> Any:
         import redis
@@ -166,9 +191,17 @@ class RedisBlacklist:
 
     def add(self, key: str, expires_at: datetime, value: str = "1") -> bool:
         ttl_ms = max(1, int((expires_at - _utcnow()).total_seconds() * 1000))
+        if self._added_before_tags(key):  # e.g. a refresh token spent then: not first now
+            return False
         return bool(
             self._call(lambda: self.client.set(self.prefix + key, value, nx=True, px=ttl_ms))
         )
+
+    def _added_before_tags(self, key: str) -> bool:
+        legacy = _untagged(key)
+        if not self.legacy_keys or legacy == key:
+            return False
+        return bool(self._call(lambda: self.client.exists(self.prefix + legacy)))
 
     def get(self, key: str) -> str | None:
         value = self._call(lambda: self.client.get(self.prefix + key))
@@ -177,9 +210,7 @@ class RedisBlacklist:
     def check(self, keys: tuple[str, ...], user_id: int) -> Check:
         # One MGET: a revocation marker's value means it is there; the last is the record.
         *markers, record = self._call(
-            lambda: self.client.mget(
-                [*(self.prefix + key for key in keys), self._account_key(user_id)]
-            )
+            lambda: self.client.mget([*self._keys(keys), self._account_key(user_id)])
         )
         listed = sum(marker is not None for marker in markers)
         if record is None:
@@ -223,15 +254,13 @@ def make_blacklist(
 ) -> Blacklist:
     """The store `config` asks for, given the tables it keeps and reads."""
     if config["BLACKLIST_BACKEND"] == "redis":
-        import redis
+        import redis_client
 
-        client = redis.Redis.from_url(
-            config["REDIS_URL"],
-            socket_timeout=2,
-            socket_connect_timeout=2,
-            health_check_interval=30,
+        client = redis_client.make_client(config["REDIS_URL"], timeout=2)
+        legacy_keys = not redis_client.is_cluster(client)
+        return RedisBlacklist(
+            client, config["BLACKLIST_REDIS_PREFIX"], load_account, legacy_keys=legacy_keys
         )
-        return RedisBlacklist(client, config["BLACKLIST_REDIS_PREFIX"], load_account)
     return DatabaseBlacklist(engine, table, users, account_columns)
 
 

@@ -104,6 +104,10 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         self.DATABASE_TIMEOUT_SECONDS = _seconds(env, "DATABASE_TIMEOUT_SECONDS", 5)
         self.MIGRATIONS_DIR = str(MIGRATIONS_DIR)
+        # A hot standby for lag-tolerant reads (my_app/replica.py), passed over when it lags.
+        replica = env.get("DATABASE_REPLICA_URL") or None
+        self.DATABASE_REPLICA_URL = normalise_database_url(replica) if replica else None
+        self.REPLICA_MAX_LAG_SECONDS = _seconds(env, "REPLICA_MAX_LAG_SECONDS", 10)
 
         self.REDIS_URL = env.get("REDIS_URL") or None
         backend = (env.get("BLACKLIST_BACKEND") or "").strip().lower()

@@ -8,7 +8,7 @@ setup(
     description="Booking-request REST service: accounts, JWT sessions, admin decisions.",
     python_requires=">=3.11",
     packages=find_packages(include=["my_app", "my_app.*"]),
-    py_modules=["config", "blacklist", "wsgi"],
+    py_modules=["config", "blacklist", "redis_client", "wsgi"],
     include_package_data=True,
     package_data={
         "my_app": ["data/*.txt", "data/docs/*", "templates/mail/*.txt"],

@@ -77,14 +77,25 @@ def trust_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from my_app import auth, database, models  # noqa: F401  (models registers the tables)
+    import redis_client
+    from my_app import auth, database, models, replica  # noqa: F401  (models registers the tables)
     from my_app.extensions import cors, db, limiter, ma
 
     database.configure_engine(app)
     db.init_app(app)
     ma.init_app(app)
     database.init_app(app)
+    replica.init_app(app)
     auth.init_app(app)
+    # The rate limits' Redis is reached as the revocation store's is (redis_client.py).
+    storage_options = redis_client.limiter_storage_options(app.config["RATELIMIT_STORAGE_URI"])
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+        **storage_options,
+        **app.config["RATELIMIT_STORAGE_OPTIONS"],
+    }
+    # init_app merges into the one Limiter's options: an earlier app's (a Sentinel's
+    # `use_replicas`) would reach a storage that refuses them.
+    limiter._storage_options = {}
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
         cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])

@@ -2,12 +2,19 @@
 
 On PostgreSQL a request never waits longer than DATABASE_TIMEOUT_SECONDS for one thing:
 a pool slot (`pool_timeout`), a new connection (libpq `connect_timeout`, at least 2 s),
-one statement (`statement_timeout` and `lock_timeout`, set when the connection opens, so
-they cost no round trip) and, because a server that has stopped reading never runs
+one statement (`statement_timeout` and `lock_timeout`, set at the start of each
+transaction) and, because a server that has stopped reading never runs
 `statement_timeout`, the client's own wait for each answer (psycopg's `wait(timeout=)`).
 A connection that timed out on the client side is closed, which SQLAlchemy treats as a
 disconnect: it is discarded, the 503 goes through errors.py, and the next request gets a
 fresh connection. TCP keepalives and `tcp_user_timeout` notice a vanished peer.
+
+A pooler (PgBouncer in transaction mode, RDS Proxy) may sit in front: nothing is sent
+as a startup option, no setting outlives its transaction (`set_config(…, true)` is
+`SET LOCAL`), and no statement is prepared unless the URL asks (`?prepare_threshold=5`,
+for a server reached directly). A primary that turns read-only or shuts down (a
+fail-over) counts as a disconnect: the pool is emptied, the request is a 503, and new
+connections go, with several hosts in the URL, to the one that accepts writes.
 
 Migrations have no statement bound; the CLI jobs have their own, JOB_TIMEOUT_SECONDS.
 """
@@ -23,7 +30,7 @@ from typing import Any
 
 import psycopg
 from flask import Flask, current_app
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from my_app.extensions import db
@@ -65,10 +72,14 @@ def configure_engine(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _statement_options(seconds: float | None) -> str:
-    """libpq `options` bounding one connection's statements (None: no statement bound)."""
-    milliseconds = 0 if seconds is None else max(1, int(seconds * 1000))
-    return f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}"
+# Errors of a server that is no longer the writable primary, or is going away: every
+# connection to it is suspect, so SQLAlchemy empties the pool as for a lost connection.
+# (26000: a prepared statement a pooler lost, should an operator have turned them on.)
+FAILOVER_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03", "26000"})
+
+
+def _milliseconds(seconds: float | None) -> int:
+    return 0 if seconds is None else max(1, int(seconds * 1000))
 
 
 def _configure_postgresql(engine: Engine, seconds: float) -> None:
@@ -76,18 +87,37 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect, record, cargs, cparams: dict[str, Any]):
-        statement_seconds = _statement_seconds.get(engine)
         cparams.setdefault("connect_timeout", max(2, math.ceil(seconds)))
         cparams.setdefault("keepalives", 1)
         cparams.setdefault("keepalives_idle", max(1, math.ceil(seconds)))
         cparams.setdefault("keepalives_interval", 1)
         cparams.setdefault("keepalives_count", 3)
         cparams.setdefault("tcp_user_timeout", max(1, int(seconds * 1000)))
-        options = f"{cparams.get('options', '')} {_statement_options(statement_seconds)}"
-        cparams["options"] = options.strip()
+        if "," in str(cparams.get("host", "")):
+            cparams.setdefault("target_session_attrs", "read-write")
+        threshold = cparams.pop("prepare_threshold", None)
+        cparams["prepare_threshold"] = None if threshold in (None, "") else int(threshold)
         connection = BoundedConnection.connect(*cargs, **cparams)
-        connection.wait_timeout = statement_seconds
+        connection.wait_timeout = _statement_seconds.get(engine)
         return connection
+
+    @event.listens_for(engine, "begin")
+    def _bound_transaction(connection) -> None:
+        # One round trip, undone by the transaction's end, so a pooler may hand the server
+        # connection to anyone next. An AUTOCOMMIT connection (the revocation store's) has
+        # no transaction to scope it to: the client-side bound is its bound.
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
+        milliseconds = _milliseconds(_statement_seconds.get(engine))
+        connection.exec_driver_sql(
+            f"SELECT set_config('statement_timeout', '{milliseconds}', true),"
+            f" set_config('lock_timeout', '{milliseconds}', true)"
+        )
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context) -> None:
+        if getattr(context.original_exception, "sqlstate", None) in FAILOVER_SQLSTATES:
+            context.is_disconnect = True
 
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection, record, proxy) -> None:
@@ -96,6 +126,14 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         # of a query. A silent peer is caught by the timeouts instead.
         if dbapi_connection.closed or _readable(dbapi_connection.pgconn.socket):
             raise DisconnectionError("the server closed this connection")
+
+
+def make_engine(app: Flask, url: str) -> Engine:
+    """Another engine (a read replica's) with the main one's pool options and bounds."""
+    engine = create_engine(url, **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if engine.dialect.name == "postgresql":
+        _configure_postgresql(engine, app.config["DATABASE_TIMEOUT_SECONDS"])
+    return engine
 
 
 def _readable(fileno: int) -> bool:

@@ -7,10 +7,11 @@ import pytest
 import redis
 from freezegun import freeze_time
 
-from blacklist import DatabaseBlacklist, RedisBlacklist, get_blacklist
+from blacklist import DatabaseBlacklist, RedisBlacklist, get_blacklist, user_key
 from my_app.models import BlacklistEntry
 from tests.conftest import ALL_STACKS
 from tests.support import services
+from tests.support.api import assert_problem
 
 
 @pytest.fixture(params=ALL_STACKS)
@@ -59,7 +60,7 @@ def test_redis_ttl_of_a_revoked_refresh_token_is_its_remaining_lifetime(api, app
     sid = jwt.decode(account.tokens["refresh_token"], options={"verify_signature": False})["sid"]
     with app.app_context():
         store = get_blacklist()
-        days = store.client.ttl(f"{store.prefix}sid:{sid}") / 86400
+        days = store.client.ttl(store.prefix + user_key(account.id, f"sid:{sid}")) / 86400
         assert 29.9 < days <= 30
 
 
@@ -105,3 +106,17 @@ def test_check_reads_the_account_with_the_keys_in_one_answer(store_app):
         assert check.revoked is False
         assert check.account["username"] == "root"
         assert check.account["role"] == "admin"
+
+
+@pytest.mark.parametrize("stack", [("postgresql", "redis")])
+def test_revocations_recorded_before_the_hash_tags_still_count(api, app):
+    ended, spent = api.user(), api.user()
+    ended_sid = jwt.decode(ended.tokens["access_token"], options={"verify_signature": False})
+    spent_jti = jwt.decode(spent.tokens["refresh_token"], options={"verify_signature": False})
+    with app.app_context():
+        store = get_blacklist()
+        # What the version before the hash tags wrote: an ended session, a spent refresh token.
+        store.client.set(f"{store.prefix}sid:{ended_sid['sid']}", "1", ex=60)
+        store.client.set(f"{store.prefix}jti:{spent_jti['jti']}", "{}", ex=60)
+    assert_problem(api.client.get("/me", headers=ended.headers), 401)
+    assert_problem(api.client.post("/refresh", headers=spent.refresh_headers), 401)

@@ -166,7 +166,7 @@ class Logout(Resource):
     @response(MessageSchema)
     def post(self):
         """Revoke the access and refresh tokens of this session."""
-        sessions.end_session(get_jwt()["sid"])
+        sessions.end_session(current_user.id, get_jwt()["sid"])
         return {"message": "Logged out."}
 
 

@@ -1,7 +1,8 @@
 """What a resource's calendar shows: busy and closed intervals, and the iCalendar feed.
 
-Both read accepted bookings only (availability adds the closed hours of the
-resource's rules). Availability gives times and nothing else,
+Both read accepted bookings only, from the read replica when it may serve
+the caller (my_app/replica.py); availability adds the closed hours of the
+resource's rules and its blackouts. Availability gives times and nothing else,
 so any signed-in user may ask. The feed (RFC 5545, built with `icalendar`)
 names topic and place for admins and for holders of the resource's secret
 feed link (which only admins can see and hand out); to other signed-in users
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from my_app import replica
 from my_app.errors import Unauthorized
 from my_app.extensions import db
 from my_app.models import BookingRequest, User
@@ -42,20 +44,21 @@ def availability(resource_id: int, start: datetime, end: datetime) -> dict[str, 
     """Within [start, end), clipped, merged, in order: `busy`, the accepted bookings widened
     by the resource's buffer on both sides, and `closed`, the times outside opening hours
     or in a blackout."""
-    resource = catalog.get_resource(resource_id)
-    buffer = timedelta(minutes=resource.buffer_minutes or 0)
-    rows = db.session.execute(
-        sa.select(BookingRequest.event_time, BookingRequest.end_time)
-        .where(
-            BookingRequest.resource_id == resource_id,
-            BookingRequest.status == "accepted",
-            bookings.meets(rules.shifted(start, -buffer), rules.shifted(end, buffer)),
+    with replica.reads():
+        resource = catalog.get_resource(resource_id)
+        buffer = timedelta(minutes=resource.buffer_minutes or 0)
+        rows = db.session.execute(
+            sa.select(BookingRequest.event_time, BookingRequest.end_time)
+            .where(
+                BookingRequest.resource_id == resource_id,
+                BookingRequest.status == "accepted",
+                bookings.meets(rules.shifted(start, -buffer), rules.shifted(end, buffer)),
+            )
+            .order_by(BookingRequest.event_time, BookingRequest.end_time)
         )
-        .order_by(BookingRequest.event_time, BookingRequest.end_time)
-    )
-    widened = ((begin - buffer, finish + buffer) for begin, finish in rows)
-    closed = rules.closed(resource.opening_hours, ZoneInfo(resource.time_zone), start, end)
-    closed += blackouts.intervals(resource_id, start, end)
+        widened = [(begin - buffer, finish + buffer) for begin, finish in rows]
+        closed = rules.closed(resource.opening_hours, ZoneInfo(resource.time_zone), start, end)
+        closed += blackouts.intervals(resource_id, start, end)
     return {
         "resource_id": resource_id,
         "from_": start,
@@ -101,8 +104,9 @@ def feed(resource_id: int, viewer: User | None = None, token: str | None = None)
     calendar.add("x-wr-calname", resource.name)
     host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
     query = _accepted(resource_id).where(BookingRequest.end_time > utcnow() - FEED_PAST)
-    for booking in _in_batches(query):
-        calendar.add_component(_event(booking, host, detailed))
+    with replica.reads():  # the resource (and its feed secret) came from the primary
+        for booking in _in_batches(query):
+            calendar.add_component(_event(booking, host, detailed))
     return calendar.to_ical()
 
 

@@ -2,7 +2,8 @@
 
 `blacklist.py` is the store itself (Redis or a table) and knows nothing of my_app.
 Here are its keys (`jti:<id>` one token, `sid:<id>` a whole login session,
-`next:<jti>` the refresh token that replaced a spent one), the account columns it
+`next:<jti>` the refresh token that replaced a spent one; each under its user's
+hash tag, `blacklist.user_key`, so one check reads one Redis Cluster slot), the account columns it
 copies, and the SQLAlchemy listeners that keep that copy current: whatever path
 changes an account (HTTP, CLI, a job), the store hears of it after the commit.
 
@@ -37,15 +38,15 @@ def store() -> Blacklist:
 
 
 def _token_key(claims: Claims) -> str:
-    return f"jti:{claims['jti']}"
+    return blacklist.user_key(claims["sub"], f"jti:{claims['jti']}")
 
 
-def _session_key(sid: str) -> str:
-    return f"sid:{sid}"
+def _session_key(user_id: int, sid: str) -> str:
+    return blacklist.user_key(user_id, f"sid:{sid}")
 
 
 def _successor_key(claims: Claims) -> str:
-    return f"next:{claims['jti']}"
+    return blacklist.user_key(claims["sub"], f"next:{claims['jti']}")
 
 
 def _token_expiry(claims: Claims) -> datetime:
@@ -57,15 +58,16 @@ def check(claims: Claims, user_id: int) -> Check:
 
     A refresh token's own spending is judged by the rotation, which knows the grace period.
     """
-    keys = (_session_key(claims["sid"]),)
+    keys = (_session_key(user_id, claims["sid"]),)
     if claims.get("type") != "refresh":
         keys = (_token_key(claims), *keys)
     return store().check(keys, user_id)
 
 
-def revoke_session(sid: str, until: datetime) -> None:
-    """Every token of session `sid` is refused from now on (until none could be valid)."""
-    store().add(_session_key(sid), until)
+def revoke_session(user_id: int, sid: str, until: datetime) -> None:
+    """Every token of `user_id`'s session `sid` is refused from now on (until none could be
+    valid)."""
+    store().add(_session_key(user_id, sid), until)
 
 
 def spend(claims: Claims) -> bool:

@@ -112,9 +112,10 @@ def list_sessions(actor, current_sid: str | None) -> list[dict[str, Any]]:
     ]
 
 
-def end_session(sid: str) -> None:
-    """Revoke every token of session `sid`, everywhere at once (a logout); its row goes."""
-    revocation.revoke_session(sid, until=expiry())
+def end_session(user_id: int, sid: str) -> None:
+    """Revoke every token of `user_id`'s session `sid`, everywhere at once (a logout); its
+    row goes."""
+    revocation.revoke_session(user_id, sid, until=expiry())
     with transaction():
         _delete(sid)
 
@@ -129,7 +130,7 @@ def end_session_by_id(actor, session_id: int) -> None:
     if sid is None:
         raise NotFound(f"You have no session {session_id}.")
     end_reading()  # the store writes on its own connection (the same SQLite file)
-    revocation.revoke_session(sid, until=expiry())
+    revocation.revoke_session(actor.id, sid, until=expiry())
     with transaction():
         _delete(sid)
 

@@ -71,7 +71,7 @@ def rotate(claims: Claims, account: Account, client: Client) -> dict[str, Any]:
         return pair
     successor = _successor_within_grace(claims)
     if successor is None:
-        sessions.end_session(sid)  # a unit of work of its own: the only one of this path
+        sessions.end_session(account.id, sid)  # its own unit of work: the only one of this path
         raise InvalidToken("This refresh token has already been used; the session is ended.")
     return _pair(_access_token(account, sid), successor)
 
