@@ -267,7 +267,11 @@ def change_password(actor, sid: str, current_password: str, new_password: str) -
         if user.password_hash != checked_hash:
             raise WrongPassword()  # changed meanwhile: what was checked is no longer current
         _set_password(user, password_hash, keep_sid=sid)
-    return tokens.issue_pair(user, sid)
+        expires_at = sessions.renewal(sid)
+        if expires_at is None:
+            raise Unauthorized("This session has ended.")
+        sessions.touch(sid, sessions.Client(), expires_at)
+    return tokens.issue_pair(user, sid, expires_at)
 
 
 def _user_now(user_id: int, lock: bool) -> User | None:
