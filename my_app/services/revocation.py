@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import time
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
 
 import blacklist
-from blacklist import Blacklist, Check, Tables
+from blacklist import Blacklist, BlacklistUnavailable, Check, Tables
 from my_app.extensions import db
 from my_app.models import BlacklistEntry, LoginSession, User
 
@@ -37,6 +38,7 @@ ACCOUNT_COLUMNS = (
     "id", "username", "email", "role", "status", "confirmed_at", "created_at", "token_version",
 )  # fmt: skip
 NONCE_BYTES = 12
+log = logging.getLogger(__name__)
 
 
 def store() -> Blacklist:
@@ -150,7 +152,12 @@ def _publish_changed_users(session) -> None:
     if changed:
         revocations = store()
         for user_id, record in changed.items():
-            revocations.account_changed(user_id, record)
+            try:
+                revocations.account_changed(user_id, record)
+            except BlacklistUnavailable as error:
+                # Committed already, and harmless: the copy is marked as changing, so every
+                # reader asks the database until that mark expires (blacklist.RedisBlacklist).
+                log.warning("could not cache account %s after a change: %s", user_id, error)
 
 
 def _forget_changed_users(session, previous_transaction) -> None:

@@ -80,7 +80,10 @@ def renewal(sid: str) -> datetime | None:
             LoginSession.sid == sid, LoginSession.expires_at > utcnow()
         )
     )
-    return None if created_at is None else expiry(created_at)
+    if created_at is None:
+        return None
+    expires_at = expiry(created_at)
+    return expires_at if expires_at > datetime.now(UTC) else None
 
 
 def touch(sid: str, client: Client, expires_at: datetime) -> None:
