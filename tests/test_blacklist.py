@@ -11,7 +11,6 @@ from blacklist import DatabaseBlacklist, RedisBlacklist, get_blacklist, user_key
 from my_app.models import BlacklistEntry
 from tests.conftest import ALL_STACKS
 from tests.support import services
-from tests.support.api import assert_problem
 
 
 @pytest.fixture(params=ALL_STACKS)
