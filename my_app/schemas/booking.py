@@ -143,7 +143,7 @@ class DeletedBookingSchema(ma.Schema):
     id = fields.Integer()
 
 
-FEED_TOKEN = "token"  # the query parameter of a resource's secret calendar feed link
+FEED_TOKEN = "token"  # nosec B105  # the query parameter of the secret calendar feed link
 
 
 class ResourceSchema(ma.Schema):
