@@ -59,6 +59,11 @@ TRANSITIONS = Counter(
     "Booking requests entering a status (pending: submitted), by that status.",
     ["to_status"],
 )
+FOLLOWUPS = Counter(
+    "my_app_booking_followups",
+    "What the after-acceptance jobs did: no-shows released, reminders sent, requests escalated.",
+    ["action"],
+)
 BLACKLIST_ERRORS = Counter(
     "my_app_blacklist_errors",
     "Requests answered 503 because the token blacklist store could not be reached.",
@@ -87,6 +92,12 @@ def login(outcome: str) -> None:
 def transition(to_status: str, count: int = 1) -> None:
     if count:
         TRANSITIONS.labels(to_status).inc(count)
+
+
+def followup(action: str, count: int = 1) -> None:
+    """`release`, `reminder` or `escalation`, `count` times."""
+    if count:
+        FOLLOWUPS.labels(action).inc(count)
 
 
 def blacklist_error() -> None:

@@ -19,7 +19,8 @@ set +a
 sudo -E -u my_app .venv/bin/flask --app wsgi db upgrade
 
 install -m 644 deploy/my_app.service /etc/systemd/system/my_app.service
-# The periodic jobs: timers for expire-requests and prune-blacklist, a service for the
+# The periodic jobs: timers for expire-requests, prune-blacklist and (every minute)
+# release-no-shows, send-reminders and escalate-requests; a service for the
 # event deliverer (enabled and started by application_start.sh).
 install -m 644 deploy/my_app-*.service deploy/my_app-*.timer /etc/systemd/system/
 systemctl daemon-reload

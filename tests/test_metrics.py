@@ -158,6 +158,36 @@ def test_expiry_sweep_counts_expired_requests(api: ApiClient, app, client, runne
     assert value(after, name, to_status="expired") - value(before, name, to_status="expired") == 1
 
 
+def test_releases_reminders_and_escalations_are_counted(api: ApiClient, client, runner):
+    from datetime import UTC, datetime, timedelta
+
+    from freezegun import freeze_time
+
+    from tests.support.api import future
+
+    requester, admin = api.user(), api.admin()
+    rules = {"checkin_minutes": 10, "reminder_minutes": 60, "approval_deadline_hours": 0.25}
+    room = api.resource(admin, rules=rules)
+    for start in (future(0, 5), future(1, 10)):
+        booking = api.booking(requester, resource_id=room["id"], event_time=start)
+        assert api.decide(admin, "accept", booking["id"]).status_code == 200
+    api.booking(requester, resource_id=room["id"], event_time=future(48))
+    before = scrape(client)
+    with freeze_time(datetime.now(UTC) + timedelta(minutes=20), tick=True):
+        for command in ("release-no-shows", "send-reminders", "escalate-requests") * 2:
+            assert runner.invoke(args=[command]).exit_code == 0
+    after = scrape(client)
+    name = "my_app_booking_followups_total"
+    deltas = {
+        action: value(after, name, action=action) - value(before, name, action=action)
+        for action in ("release", "reminder", "escalation")
+    }
+    assert deltas == {"release": 1, "reminder": 1, "escalation": 1}
+    transitions = "my_app_booking_transitions_total"
+    released = value(after, transitions, to_status="released")
+    assert released - value(before, transitions, to_status="released") == 1
+
+
 def test_events_pending_are_read_from_the_outbox(api: ApiClient, client):
     before = value(scrape(client), "my_app_events_pending")
     api.booking(api.user())  # booking.submitted, waiting for deliver-events

@@ -21,6 +21,7 @@ class BookingStatus(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    RELEASED = "released"
 
 
 BOOKING_STATUSES = tuple(status.value for status in BookingStatus)
@@ -42,6 +43,9 @@ RULE_NAMES = (
     "buffer_minutes",
     "opening_hours",
     "quota",
+    "checkin_minutes",
+    "reminder_minutes",
+    "approval_deadline_hours",
 )
 
 
@@ -54,6 +58,9 @@ class BookableResource(db.Model):
         sa.CheckConstraint(f"quota_per IN {QUOTA_PERIODS}", name="quota_per"),
         sa.CheckConstraint("(quota_minutes IS NULL) = (quota_per IS NULL)", name="quota"),
         sa.CheckConstraint("buffer_minutes >= 0", name="buffer"),
+        sa.CheckConstraint("checkin_minutes > 0", name="checkin"),
+        sa.CheckConstraint("reminder_minutes > 0", name="reminder"),
+        sa.CheckConstraint("approval_deadline_minutes > 0", name="approval_deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +86,20 @@ class BookableResource(db.Model):
     opening_hours: Mapped[dict | None] = mapped_column(sa.JSON)
     quota_minutes: Mapped[int | None]
     quota_per: Mapped[str | None] = mapped_column(sa.String(8))
+    # After acceptance (services/followups.py): the check-in window after the start, the
+    # reminder ahead of it, and how long a request may wait before it is escalated.
+    checkin_minutes: Mapped[int | None]
+    reminder_minutes: Mapped[int | None]
+    approval_deadline_minutes: Mapped[int | None]
+
+    @property
+    def approval_deadline_hours(self) -> float | None:
+        minutes = self.approval_deadline_minutes
+        return None if minutes is None else minutes / 60
+
+    @approval_deadline_hours.setter
+    def approval_deadline_hours(self, value: float | None) -> None:
+        self.approval_deadline_minutes = None if value is None else round(value * 60)
 
     @property
     def quota(self) -> dict | None:
@@ -142,8 +163,13 @@ class BookingRequest(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped by every status change (the guarded UPDATE); the request's ETag.
+    # Bumped by every status change (the guarded UPDATE) and the check-in; the request's ETag.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Claims of the jobs that act once per request (services/followups.py): set by the one
+    # guarded UPDATE that wins, before the mail leaves.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")

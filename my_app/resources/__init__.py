@@ -34,6 +34,7 @@ ROUTES = [
     (bookings.AcceptRequest, "/accept_request"),
     (bookings.RejectRequest, "/reject_request"),
     (bookings.CancelRequest, "/cancel_request"),
+    (bookings.CheckinRequest, "/checkin_request"),
     (bookings.DeleteRequest, "/delete_request/<id:booking_id>"),
     (catalog.ResourceList, "/resources"),
     (catalog.ResourceItem, "/resources/<id:resource_id>"),

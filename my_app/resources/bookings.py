@@ -31,7 +31,7 @@ from my_app.schemas.booking import (
     HistorySchema,
     MyBookingsQuerySchema,
 )
-from my_app.services import bookings
+from my_app.services import bookings, followups
 
 TAGS = ("bookings",)
 ETAG = {"ETag": "The request's version; send it back as `If-Match` to decide only on what you saw"}
@@ -176,6 +176,22 @@ class CancelRequest(Resource):
         """Cancel a pending or accepted request (its owner, an admin or the resource's approver)."""
         booking = bookings.cancel(current_user, data["id"], data["reason"], if_match=if_match)
         return _with_etag(booking)
+
+
+class CheckinRequest(Resource):
+    @operation("checkin_request", tags=TAGS)
+    @authenticated()
+    @body(BookingIdSchema)
+    @response(BookingSchema, headers=ETAG)
+    @other_responses(403, 404, 409)
+    def post(self, data):
+        """Check in to your accepted booking, from 15 minutes before its start.
+
+        Until the resource's `checkin_minutes` after the start (the end, when it sets
+        none); a booking nobody checked in to by then is released. Checking in again
+        changes nothing.
+        """
+        return _with_etag(followups.check_in(current_user, data["id"]))
 
 
 class DeleteRequest(Resource):

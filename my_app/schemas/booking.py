@@ -105,6 +105,7 @@ class BookingSchema(ma.Schema):
     reason = fields.String(allow_none=True)
     created_at = UTCTimestamp()
     updated_at = UTCTimestamp()
+    checked_in_at = UTCTimestamp(allow_none=True)
 
 
 BookingListSchema = page_of("bookings", BookingSchema)

@@ -113,6 +113,9 @@ class RulesSchema(BodySchema):
     buffer_minutes = _minutes(0, 24 * 60)
     opening_hours = fields.Nested(OpeningHoursSchema, allow_none=True)
     quota = fields.Nested(QuotaSchema, allow_none=True)
+    checkin_minutes = _minutes(1, 24 * 60)
+    reminder_minutes = _minutes(1, 7 * 24 * 60)
+    approval_deadline_hours = Hours(allow_none=True)
 
 
 class OpeningHoursOutSchema(Schema):
@@ -134,3 +137,6 @@ class RulesOutSchema(Schema):
     buffer_minutes = fields.Integer(allow_none=True)
     opening_hours = fields.Nested(OpeningHoursOutSchema, allow_none=True)
     quota = fields.Nested(QuotaOutSchema, allow_none=True)
+    checkin_minutes = fields.Integer(allow_none=True)
+    reminder_minutes = fields.Integer(allow_none=True)
+    approval_deadline_hours = Hours(allow_none=True)

@@ -1,12 +1,13 @@
 """The booking workflow: the one state machine every path goes through.
 
     pending ──► accepted ──► cancelled
-       │
+       │           └──────► released   (nobody checked in: services/followups.py)
        ├──► rejected
        ├──► cancelled
        └──► expired
 
-Every status change of every path (a decision, the expiry sweep) goes through
+Every status change of every path (a decision, the expiry sweep, the release of
+no-shows) goes through
 `move`: it checks `TRANSITIONS`, then one guarded UPDATE (`… WHERE id IN (…)
 AND status = :from`) moves what nobody moved first, and only those rows get
 a history row and an event, in the caller's transaction. Of two concurrent
@@ -63,7 +64,7 @@ from my_app.services.transaction import transaction
 Status = BookingStatus
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.PENDING: frozenset({Status.ACCEPTED, Status.REJECTED, Status.CANCELLED, Status.EXPIRED}),
-    Status.ACCEPTED: frozenset({Status.CANCELLED}),
+    Status.ACCEPTED: frozenset({Status.CANCELLED, Status.RELEASED}),
 }
 NOTIFIED = {Status.ACCEPTED, Status.REJECTED, Status.CANCELLED}
 
@@ -296,8 +297,10 @@ def move(
     actor: User | None = None,
     reason: str | None = None,
     version: int | None = None,
+    only_if: sa.ColumnElement[bool] | None = None,
 ) -> list[BookingRequest]:
-    """Move those of `ids` still in `from_status` (and at `version`) to `to_status`; no commit.
+    """Move those of `ids` still in `from_status` (and at `version`, and meeting `only_if`)
+    to `to_status`; no commit.
 
     The one status change of every path. `TRANSITIONS` allows the move or it is a 409;
     one guarded UPDATE moves the rows nobody moved first, and only those get a history
@@ -313,6 +316,8 @@ def move(
     guards = [table.c.id.in_(ids), table.c.status == from_status]
     if version is not None:
         guards.append(table.c.version == version)
+    if only_if is not None:
+        guards.append(only_if)
     rows = db.session.execute(
         table.update()
         .where(*guards)

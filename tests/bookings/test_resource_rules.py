@@ -15,6 +15,7 @@ WEEKDAYS_8_TO_18 = {
 NO_RULES = {
     "min_notice_minutes": None, "max_advance_days": None, "min_duration_minutes": None,
     "max_duration_minutes": None, "buffer_minutes": None, "opening_hours": None, "quota": None,
+    "checkin_minutes": None, "reminder_minutes": None, "approval_deadline_hours": None,
 }  # fmt: skip
 
 

@@ -288,3 +288,22 @@ def test_admin_cancels_an_accepted_request_with_a_reason(browser, api):
     page.wait(lambda d: "cancelled" in page.find(f"#accepted li[data-id='{booking['id']}']").text)
     done = api.client.get(f"/request/{booking['id']}", headers=admin.headers).json
     assert (done["status"], done["reason"]) == ("cancelled", "Venue closed")
+
+
+def test_requester_checks_in_during_the_window(browser, api):
+    from tests.support.api import future
+
+    requester, admin = api.user(), api.admin()
+    soon = api.booking(requester, topic="Stand-up", event_time=future(0, 10))
+    later = api.booking(requester, topic="Retro", event_time=future(48))
+    for booking in (soon, later):
+        assert api.decide(admin, "accept", booking["id"]).status_code == 200
+    page = browser()
+    page.sign_in(requester.username, PASSWORD)
+    page.find(f"#my-requests li[data-id='{later['id']}']")
+    assert not page.all(f"#my-requests li[data-id='{later['id']}'] button.primary")
+    card = page.find(f"#my-requests li[data-id='{soon['id']}']")
+    card.find_element("xpath", ".//button[normalize-space()='Check in']").click()
+    page.wait(lambda d: "Checked in" in page.find(f"#my-requests li[data-id='{soon['id']}']").text)
+    seen = api.client.get(f"/request/{soon['id']}", headers=requester.headers).json
+    assert seen["checked_in_at"] is not None

@@ -14,10 +14,12 @@ from tests.support import services
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DEPLOY = ROOT / "deploy"
+EVERY_MINUTE = ("release-no-shows", "send-reminders", "escalate-requests")
 JOB_UNITS = [
     "my_app-expire-requests.service", "my_app-expire-requests.timer",
     "my_app-prune-blacklist.service", "my_app-prune-blacklist.timer",
     "my_app-deliver-events.service",
+    *(f"my_app-{job}.{kind}" for job in EVERY_MINUTE for kind in ("service", "timer")),
 ]  # fmt: skip
 
 
@@ -41,7 +43,8 @@ def test_job_units_pass_systemd_analyze_verify(tmp_path):
 @pytest.mark.parametrize(
     ("command", "timer", "schedule"),
     [("expire-requests", "my_app-expire-requests.timer", "OnUnitActiveSec=5min"),
-     ("prune-blacklist", "my_app-prune-blacklist.timer", "OnCalendar=daily")],
+     ("prune-blacklist", "my_app-prune-blacklist.timer", "OnCalendar=daily"),
+     *((job, f"my_app-{job}.timer", "OnUnitActiveSec=1min") for job in EVERY_MINUTE)],
 )  # fmt: skip
 def test_each_periodic_command_has_a_timer_on_its_schedule(command, timer, schedule):
     service = (DEPLOY / timer.replace(".timer", ".service")).read_text()
@@ -64,10 +67,14 @@ def test_codedeploy_hooks_install_enable_and_stop_the_jobs():
     )
     start = (ROOT / "scripts/application_start.sh").read_text()
     assert "enable --now my_app-expire-requests.timer my_app-prune-blacklist.timer" in start
+    enabled = start.partition("enable --now")[2].split("\nsystemctl")[0]  # one command
+    for job in EVERY_MINUTE:
+        assert f"my_app-{job}.timer" in enabled
     assert "restart my_app-deliver-events.service" in start
     stop = (ROOT / "scripts/application_stop.sh").read_text()
     for unit in ("my_app-expire-requests.timer", "my_app-prune-blacklist.timer",
-                 "my_app-deliver-events.service"):  # fmt: skip
+                 "my_app-deliver-events.service",
+                 *(f"my_app-{job}.timer" for job in EVERY_MINUTE)):  # fmt: skip
         assert unit in stop
 
 
@@ -89,3 +96,5 @@ def test_docker_image_and_compose_files_run_the_jobs():
     jobs = (DEPLOY / "jobs.ini").read_text()
     for command in ("expire-requests", "prune-blacklist", "deliver-events"):
         assert f"--app wsgi {command}," in jobs
+    for command in EVERY_MINUTE:
+        assert f'every.sh 60 "`dirname %b`/flask" --app wsgi {command},' in jobs

@@ -77,3 +77,34 @@ def test_a_topic_that_fails_is_retried_without_resending_to_the_webhook(
     assert "Delivered 1 event(s)" in runner.invoke(args=["deliver-events", "--once"]).output
     assert _received(aws, queue_url) == [event["body"]]
     assert receiver.tries == {event["id"]: 1}
+
+
+def test_releases_and_escalations_reach_the_topic_and_the_webhook(app, api, runner, aws, receivers):
+    from datetime import UTC, datetime, timedelta
+
+    from freezegun import freeze_time
+
+    from tests.support.api import future
+
+    topic_arn = aws[0].create_topic(Name="booking-events")["TopicArn"]
+    queue_url = _subscribed_queue(aws, topic_arn)
+    receiver = receivers()
+    send_to(app, receiver, EVENTS_SNS_TOPIC_ARN=topic_arn)
+    alice, admin = api.user(), api.admin()
+    rules = {"checkin_minutes": 10, "approval_deadline_hours": 0.25}
+    room = api.client.post("/resources", json={"name": "Lab"}, headers=admin.headers).json
+    api.client.patch(f"/resources/{room['id']}", json={"rules": rules}, headers=admin.headers)
+    no_show = api.booking(alice, resource_id=room["id"], event_time=future(0, 5))
+    api.decide(admin, "accept", no_show["id"])
+    waiting = api.booking(alice, resource_id=room["id"], event_time=future(48))
+    with freeze_time(datetime.now(UTC) + timedelta(minutes=20), tick=True):
+        assert "Released 1 " in runner.invoke(args=["release-no-shows"]).output
+        assert "Escalated 1 " in runner.invoke(args=["escalate-requests"]).output
+        result = runner.invoke(args=["deliver-events", "--once"])
+    assert "Delivered 5 event(s)" in result.output, result.output
+    recorded = [e["body"] for e in outbox(app)]
+    assert [(b["type"], b["data"]["id"]) for b in recorded[-2:]] == [
+        ("booking.released", no_show["id"]), ("booking.escalated", waiting["id"]),
+    ]  # fmt: skip
+    assert _received(aws, queue_url) == recorded
+    assert receiver.accepted == recorded

@@ -11,6 +11,7 @@ ALLOWED = {
     ("pending", "cancelled"),
     ("pending", "expired"),
     ("accepted", "cancelled"),
+    ("accepted", "released"),
 }
 
 
@@ -20,9 +21,10 @@ def test_only_the_documented_moves_are_allowed(from_status, to_status):
     assert can_move(from_status, to_status) is ((from_status, to_status) in ALLOWED)
 
 
-def test_rejected_cancelled_and_expired_are_final():
+def test_rejected_cancelled_expired_and_released_are_final():
     assert set(TRANSITIONS) == {"pending", "accepted"}
-    assert not any(can_move(final, to) for final in ("rejected", "cancelled", "expired")
+    finals = ("rejected", "cancelled", "expired", "released")
+    assert not any(can_move(final, to) for final in finals
                    for to in BOOKING_STATUSES)  # fmt: skip
 
 

@@ -116,6 +116,18 @@ function overlapBox(conflicts) {
   );
 }
 
+/** Past its resource's approval deadline: the admins were told (escalate-requests). */
+function overdueNote(booking, resource) {
+  const hours = resource?.rules?.approval_deadline_hours;
+  if (hours == null || Date.now() < Date.parse(booking.created_at) + hours * 3600 * 1000) return null;
+  return h(
+    "p",
+    { class: "overlap conflict escalated" },
+    h("strong", {}, "Escalated: "),
+    `waiting longer than ${hours} h.`,
+  );
+}
+
 function queueCard(booking, conflicts, resources, list) {
   const decided = (item) => (updated) => {
     const next = item.nextElementSibling || item.previousElementSibling;
@@ -126,7 +138,7 @@ function queueCard(booking, conflicts, resources, list) {
     return updated;
   };
   return bookingCard(booking, resources, {
-    extra: overlapBox(conflicts),
+    extra: [overdueNote(booking, resources.get(booking.resource_id)), overlapBox(conflicts)],
     actions: (item, error) => {
       const accept = button("Accept", { class: "primary" });
       accept.addEventListener("click", async () => {

@@ -1,4 +1,4 @@
-// A requester's side: submit a booking request, follow one's requests, cancel.
+// A requester's side: submit a booking request, follow one's requests, check in, cancel.
 
 import * as api from "../api.js";
 import {
@@ -132,6 +132,7 @@ export async function mine(main, params) {
       ["rejected", "Rejected"],
       ["cancelled", "Cancelled"],
       ["expired", "Expired"],
+      ["released", "Released"],
     ],
     { value: status },
   );
@@ -194,10 +195,13 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
       );
     }
   });
-  const resource = resources.get(booking.resource_id);
   const address = booking.address || {};
+  const resource = resources.get(booking.resource_id);
   const error = alertSlot("action-error");
   const buttons = h("div", { class: "actions" }, historyButton);
+  if (owner && booking.status === "accepted" && !booking.checked_in_at && checkinOpen(booking, resource)) {
+    buttons.append(checkinButton(booking, item, error, (b) => replace(item, bookingCard(b, resources, { owner }))));
+  }
   if (owner && (booking.status === "pending" || booking.status === "accepted")) {
     buttons.append(
       ...reasonAction("Cancel request", "cancel", booking, item, error, (b) =>
@@ -235,6 +239,7 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
         ? [h("dt", {}, "Decided by"), h("dd", {}, `${booking.decided_by.username}, ${when(booking.decided_at)}`)]
         : null,
       booking.reason ? [h("dt", {}, "Reason"), h("dd", {}, booking.reason)] : null,
+      booking.checked_in_at ? [h("dt", {}, "Checked in"), h("dd", {}, when(booking.checked_in_at))] : null,
     ),
     extra,
     buttons,
@@ -242,6 +247,36 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
     history,
   ]);
   return item;
+}
+
+const CHECKIN_OPENS_MS = 15 * 60 * 1000;
+
+/** From 15 minutes before the start until the resource's checkin_minutes after it (the end
+ * without), as POST /checkin_request allows. */
+function checkinOpen(booking, resource) {
+  const start = Date.parse(booking.event_time);
+  const minutes = resource?.rules?.checkin_minutes;
+  const closes = minutes == null ? Date.parse(booking.end_time) : start + minutes * 60 * 1000;
+  const now = Date.now();
+  return start - CHECKIN_OPENS_MS <= now && now <= closes;
+}
+
+function checkinButton(booking, item, error, done) {
+  const checkin = button("Check in", { class: "primary" });
+  checkin.addEventListener("click", async () => {
+    clearErrors(item);
+    checkin.disabled = true;
+    try {
+      const updated = await api.post("/checkin_request", { id: booking.id });
+      toast(`Checked in to #${booking.id}.`);
+      done(updated);
+    } catch (problem) {
+      checkin.disabled = false;
+      if (!problem.problem) throw problem;
+      showProblem(item, problem);
+    }
+  });
+  return checkin;
 }
 
 function replace(item, fresh) {
