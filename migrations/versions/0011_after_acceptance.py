@@ -1,7 +1,7 @@
 """after acceptance: the released status, check-in, reminders, escalation
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-28
 
 Three rules on resources (`checkin_minutes`, `reminder_minutes`, the approval
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
