@@ -1,20 +1,20 @@
-"""The revocation store: the token blacklist and what it must know of accounts, in one place.
+"""The revocation store: what a token check asks, answered by the database, cached in Redis.
 
-Keys are opaque strings (`jti:<id>` for one token, `sid:<id>` for a whole
-login session), named with `user_key` so that the keys one check reads
-share a Redis Cluster hash tag (`{u<user id>}`). Every entry carries the
-moment after which it no longer matters, so stores can forget it: Redis
-through a TTL, the database through `flask --app wsgi prune-blacklist`.
-Both stores are shared by every worker and every host, and both survive
-restarts.
+The database is the source of truth for everything that must not be
+forgotten: a session is live while its row is (the `sessions` table), an
+account is what its row says (its token version), and a spent refresh token
+with its successor are entries of the `token_blacklist` table. Every entry
+carries the moment after which it no longer matters, so it can be forgotten
+(`flask --app wsgi prune-blacklist`).
 
-An authenticated request asks one question, `check`: is the token or its
-session revoked, and what is the account's current state (role, status,
-token version)? Each store answers it in one round trip: Redis with one
-MGET of the blacklist keys and a small per-account record that the
-services rewrite whenever they change an account; the database with one
-query. Each store does its own I/O, on its own connection: it never commits,
-or waits on, the caller's transaction.
+An authenticated request asks one question, `check`: is the token's session
+live, and what is the account now (role, status, token version)? The
+database answers in one query. Redis, when configured, answers it in one
+MGET from explicit records — a session marked live or ended, an account's
+columns or its deletion — and a key it lacks means "ask the database", never
+"valid": losing Redis's data (a flush, an eviction, a failover) loses
+nothing. Each store does its own I/O on its own connection: it never commits,
+or waits on, the caller's transaction. This module knows nothing of my_app.
 """
 
 from __future__ import annotations
@@ -36,8 +36,19 @@ class BlacklistUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Check:
-    revoked: bool
+    revoked: bool  # the session has ended (or never was)
     account: Account | None  # None: the account no longer exists
+    session_ends: datetime | None = None  # while live: when the session ends at the latest
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What the database store reads and writes, and which account columns it copies."""
+
+    entries: sa.Table
+    sessions: sa.Table
+    users: sa.Table
+    account_columns: tuple[str, ...]
 
 
 class Blacklist(Protocol):
@@ -47,8 +58,14 @@ class Blacklist(Protocol):
     def get(self, key: str) -> str | None:
         """The value recorded under `key`, while it lasts."""
 
-    def check(self, keys: tuple[str, ...], user_id: int) -> Check:
-        """Whether any of `keys` is blacklisted now, and the state of account `user_id`."""
+    def check(self, sid: str, user_id: int) -> Check:
+        """Whether session `sid` of account `user_id` has ended, and the account's state."""
+
+    def session_ending(self, user_id: int, sid: str) -> None:
+        """Session `sid` of `user_id` is about to end (its row to go): refuse its tokens now."""
+
+    def account_changing(self, user_id: int) -> None:
+        """The account is being changed, not yet committed: stop trusting any copy of it."""
 
     def account_changed(self, user_id: int, account: Account | None) -> None:
         """The account was changed (or deleted, `None`) and the change committed."""
@@ -57,81 +74,86 @@ class Blacklist(Protocol):
         """Forget entries past their expiry; return how many were removed."""
 
 
+def user_key(user_id: int | str, key: str) -> str:
+    """`key` of user `user_id`'s, with the hash tag all of that user's keys share, so that
+    the keys one check reads together live in one Redis Cluster slot."""
+    return f"{{u{user_id}}}:{key}"
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def user_key(user_id: int | str, key: str) -> str:
-    """`key` of user `user_id`'s, with the hash tag all of that user's keys share."""
-    return f"{{u{user_id}}}:{key}"
-
-
-def _untagged(key: str) -> str:
-    # The database store's rows, and Redis keys written before the tags, have none.
-    return key.split("}:", 1)[1] if key.startswith("{") else key
-
-
 class DatabaseBlacklist:
-    """Entries in the blacklist table; the account comes from the same query."""
+    """The source of truth: entries in their table, sessions and accounts in theirs."""
 
-    def __init__(
-        self,
-        engine: Callable[[], sa.Engine],
-        table: sa.Table,
-        users: sa.Table,
-        account_columns: tuple[str, ...],
-    ):
+    def __init__(self, engine: Callable[[], sa.Engine], tables: Tables):
         self.engine = engine
-        self.table = table
-        self.users = users
-        self.account_columns = account_columns
+        self.tables = tables
 
     def _connect(self) -> sa.Connection:
         # Each statement commits by itself: nothing else rides along, nothing waits.
         return self.engine().connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def add(self, key: str, expires_at: datetime, value: str = "1") -> bool:
+        entries = self.tables.entries
         with self._connect() as connection:
-            insert = _insert_for(connection.dialect.name, self.table)
+            insert = _insert_for(connection.dialect.name, entries)
             statement = (
-                insert.values(key=_untagged(key), expires_at=expires_at, value=value)
+                insert.values(key=key, expires_at=expires_at, value=value)
                 .on_conflict_do_nothing(index_elements=["key"])
-                .returning(self.table.c.key)
+                .returning(entries.c.key)
             )
             return connection.execute(statement).first() is not None
 
     def get(self, key: str) -> str | None:
-        query = sa.select(self.table.c.value).where(
-            self.table.c.key == _untagged(key), self.table.c.expires_at > _utcnow()
+        entries = self.tables.entries
+        query = sa.select(entries.c.value).where(
+            entries.c.key == key, entries.c.expires_at > _utcnow()
         )
         with self._connect() as connection:
             return connection.execute(query).scalar()
 
-    def check(self, keys: tuple[str, ...], user_id: int) -> Check:
-        listed = (
-            sa.select(sa.literal(1))
+    def check(self, sid: str, user_id: int) -> Check:
+        sessions, users = self.tables.sessions, self.tables.users
+        session = (
+            sa.select(sessions.c.expires_at)
             .where(
-                self.table.c.key.in_([_untagged(key) for key in keys]),
-                self.table.c.expires_at > _utcnow(),
+                sessions.c.sid == sid,
+                sessions.c.user_id == user_id,
+                sessions.c.expires_at > _utcnow(),
             )
-            .exists()
+            .scalar_subquery()
         )
-        flag = sa.select(listed.label("revoked")).subquery()
-        query = sa.select(
-            flag.c.revoked, *(self.users.c[name] for name in self.account_columns)
-        ).select_from(flag.outerjoin(self.users, self.users.c.id == user_id))
+        columns = (users.c[name] for name in self.tables.account_columns)
+        # One row whether or not the account exists: the session's end, left-joined to it.
+        flag = sa.select(session.label("session_ends")).subquery()
+        query = sa.select(flag.c.session_ends, *columns).select_from(
+            flag.outerjoin(users, users.c.id == user_id)
+        )
         with self._connect() as connection:
             row = dict(connection.execute(query).mappings().one())
-        revoked = bool(row.pop("revoked"))
-        return Check(revoked=revoked, account=row if row["id"] is not None else None)
+        ends = row.pop("session_ends")
+        return Check(
+            revoked=ends is None,
+            account=row if row["id"] is not None else None,
+            session_ends=ends,
+        )
+
+    def session_ending(self, user_id: int, sid: str) -> None:
+        """Nothing to do: `check` reads the session's row itself."""
+
+    def account_changing(self, user_id: int) -> None:
+        """Nothing to do: `check` reads the account's row itself."""
 
     def account_changed(self, user_id: int, account: Account | None) -> None:
         """Nothing to do: `check` reads the account's row itself."""
 
     def prune(self) -> int:
+        entries = self.tables.entries
         with self._connect() as connection:
             removed = connection.execute(
-                sa.delete(self.table).where(self.table.c.expires_at <= _utcnow())
+                sa.delete(entries).where(entries.c.expires_at <= _utcnow())
             )
             return removed.rowcount
 
@@ -146,40 +168,48 @@ def _insert_for(dialect: str, table: sa.Table):
     return insert(table)
 
 
-class RedisBlacklist:
-    """Entries as Redis keys whose TTL is the remaining lifetime of what they revoke.
+LIVE, ENDED = b"live", b"ended"
+CHANGING = b'"changing"'
 
-    Accounts are cached as `acct:<id>` records, written by the services after
-    each committed change (and a tombstone on deletion), and otherwise filled
-    from the database on a miss with SET NX, so a reader holding an older row
-    can never overwrite a newer record. Records expire after `account_ttl`
-    seconds, which bounds staleness should a write after a commit be lost.
+
+class RedisBlacklist:
+    """A cache in Redis in front of the database store, holding explicit answers only.
+
+    `sess:<sid>` is `live` or `ended`; `acct:<id>` is the account's columns, `null`
+    for a deleted account, or `"changing"` while a change is being committed. A
+    missing key, or `"changing"`, sends `check` to the database, whose answer is
+    written back with SET NX: a reader holding an older answer can never
+    overwrite a newer record, nor a `"changing"` one. Records live `ttl` seconds
+    (a live session no longer than the session); entries (spent refresh tokens)
+    go to the database only.
+
+    A writer marks first and commits after: `session_ending` writes `ended`
+    before the row goes, `account_changing` writes `"changing"` before the commit
+    and `account_changed` the new record after it. Should that last write fail,
+    the `"changing"` marker expires after `changing_ttl` seconds (longer than any
+    unit of work may last), and readers meanwhile ask the database: no copy is
+    ever stale, however a write to Redis fails.
     """
 
     def __init__(
         self,
         client,
         prefix: str,
-        load_account: Callable[[int], Account | None],
-        account_ttl: int = 600,
-        legacy_keys: bool = False,
+        database: DatabaseBlacklist,
+        ttl: int = 600,
+        changing_ttl: int = 60,
     ):
         self.client = client
         self.prefix = prefix
-        self.load_account = load_account
-        self.account_ttl = account_ttl
-        self.legacy_keys = legacy_keys
+        self.database = database
+        self.ttl = ttl
+        self.changing_ttl = changing_ttl
 
     def _account_key(self, user_id: int) -> str:
         return self.prefix + user_key(user_id, "acct")
 
-    def _keys(self, keys: tuple[str, ...]) -> list[str]:
-        """The Redis keys of `keys`; on one server, also their names from before the hash
-        tags, so that nothing revoked then comes back (one MGET still, on one node)."""
-        named = [self.prefix + key for key in keys]
-        if self.legacy_keys:
-            named += [self.prefix + _untagged(key) for key in keys if key.startswith("{")]
-        return named
+    def _session_key(self, user_id: int, sid: str) -> str:
+        return self.prefix + user_key(user_id, f"sess:{sid}")
 
     def _call(self, operation: Callable[[], Any]) -> Any:
         import redis
@@ -190,49 +220,51 @@ class RedisBlacklist:
             raise BlacklistUnavailable(str(exc)) from exc
 
     def add(self, key: str, expires_at: datetime, value: str = "1") -> bool:
-        ttl_ms = max(1, int((expires_at - _utcnow()).total_seconds() * 1000))
-        if self._added_before_tags(key):  # e.g. a refresh token spent then: not first now
-            return False
-        return bool(
-            self._call(lambda: self.client.set(self.prefix + key, value, nx=True, px=ttl_ms))
-        )
-
-    def _added_before_tags(self, key: str) -> bool:
-        legacy = _untagged(key)
-        if not self.legacy_keys or legacy == key:
-            return False
-        return bool(self._call(lambda: self.client.exists(self.prefix + legacy)))
+        return self.database.add(key, expires_at, value)
 
     def get(self, key: str) -> str | None:
-        value = self._call(lambda: self.client.get(self.prefix + key))
-        return None if value is None else value.decode()
+        return self.database.get(key)
 
-    def check(self, keys: tuple[str, ...], user_id: int) -> Check:
-        # One MGET: a revocation marker's value means it is there; the last is the record.
-        *markers, record = self._call(
-            lambda: self.client.mget([*self._keys(keys), self._account_key(user_id)])
-        )
-        listed = sum(marker is not None for marker in markers)
-        if record is None:
-            account = self.load_account(user_id)
-            self._store(user_id, account, only_if_absent=True)
+    def check(self, sid: str, user_id: int) -> Check:
+        session_key, account_key = self._session_key(user_id, sid), self._account_key(user_id)
+        session, record = self._call(lambda: self.client.mget([session_key, account_key]))
+        if session == ENDED:
+            return Check(revoked=True, account=None)
+        if session == LIVE and record is not None and record != CHANGING:
+            return Check(revoked=False, account=json.loads(record))
+        found = self.database.check(sid, user_id)
+        self._call(lambda: self._fill(session_key, account_key, found))
+        return found
+
+    def _fill(self, session_key: str, account_key: str, found: Check) -> None:
+        pipeline = self.client.pipeline(transaction=False)
+        if found.revoked:
+            pipeline.set(session_key, ENDED, ex=self.ttl, nx=True)
         else:
-            account = json.loads(record)
-        return Check(revoked=listed > 0, account=account)
+            remaining = (found.session_ends - _utcnow()).total_seconds()
+            ttl_ms = max(1, int(min(self.ttl, remaining) * 1000))
+            pipeline.set(session_key, LIVE, px=ttl_ms, nx=True)
+        pipeline.set(account_key, _record(found.account), ex=self.ttl, nx=True)
+        pipeline.execute()
+
+    def session_ending(self, user_id: int, sid: str) -> None:
+        key = self._session_key(user_id, sid)
+        self._call(lambda: self.client.set(key, ENDED, ex=self.ttl))
+
+    def account_changing(self, user_id: int) -> None:
+        key = self._account_key(user_id)
+        self._call(lambda: self.client.set(key, CHANGING, ex=self.changing_ttl))
 
     def account_changed(self, user_id: int, account: Account | None) -> None:
-        self._store(user_id, account, only_if_absent=False)
-
-    def _store(self, user_id: int, account: Account | None, only_if_absent: bool) -> None:
-        record = json.dumps(account, default=_json_default)  # null: a tombstone
-        self._call(
-            lambda: self.client.set(
-                self._account_key(user_id), record, ex=self.account_ttl, nx=only_if_absent
-            )
-        )
+        key = self._account_key(user_id)
+        self._call(lambda: self.client.set(key, _record(account), ex=self.ttl))
 
     def prune(self) -> int:
-        return 0  # Redis forgets expired keys by itself.
+        return self.database.prune()  # Redis forgets its records by itself
+
+
+def _record(account: Account | None) -> str:
+    return json.dumps(account, default=_json_default)  # null: a deleted account
 
 
 def _json_default(value: Any) -> str:
@@ -245,23 +277,16 @@ EXTENSION_KEY = "blacklist"
 
 
 def make_blacklist(
-    config: dict[str, Any],
-    engine: Callable[[], sa.Engine],
-    table: sa.Table,
-    users: sa.Table,
-    account_columns: tuple[str, ...],
-    load_account: Callable[[int], Account | None],
+    config: dict[str, Any], engine: Callable[[], sa.Engine], tables: Tables
 ) -> Blacklist:
-    """The store `config` asks for, given the tables it keeps and reads."""
-    if config["BLACKLIST_BACKEND"] == "redis":
-        import redis_client
+    """The store `config` asks for, over the tables it keeps and reads."""
+    database = DatabaseBlacklist(engine, tables)
+    if config["BLACKLIST_BACKEND"] != "redis":
+        return database
+    import redis_client
 
-        client = redis_client.make_client(config["REDIS_URL"], timeout=2)
-        legacy_keys = not redis_client.is_cluster(client)
-        return RedisBlacklist(
-            client, config["BLACKLIST_REDIS_PREFIX"], load_account, legacy_keys=legacy_keys
-        )
-    return DatabaseBlacklist(engine, table, users, account_columns)
+    client = redis_client.make_client(config["REDIS_URL"], timeout=2)
+    return RedisBlacklist(client, config["BLACKLIST_REDIS_PREFIX"], database)
 
 
 def init_app(app, store: Blacklist) -> None:

@@ -36,6 +36,9 @@ KNOWN_DEFAULT_SECRETS = frozenset(
     }
 )
 MIN_SECRET_BYTES = 32
+# Every token names who issued it and for whom; a token without both, or others, is refused.
+TOKEN_ISSUER = "my_app"
+TOKEN_AUDIENCE = "my_app"
 
 
 class ConfigError(RuntimeError):
@@ -127,6 +130,9 @@ class Config:
         self.JWT_COOKIE_CSRF_PROTECT = True
         self.JWT_ALGORITHM = "HS256"
         self.JWT_DECODE_ALGORITHMS = ["HS256"]
+        self.JWT_ENCODE_ISSUER = self.JWT_DECODE_ISSUER = TOKEN_ISSUER
+        self.JWT_ENCODE_AUDIENCE = self.JWT_DECODE_AUDIENCE = TOKEN_AUDIENCE
+        self.SESSION_MAX_DAYS = _int(env, "SESSION_MAX_DAYS", 90)
         self.REFRESH_GRACE_SECONDS = _int(env, "REFRESH_GRACE_SECONDS", 10)
         self.CONFIRM_TOKEN_HOURS = _int(env, "CONFIRM_TOKEN_HOURS", 48)
         self.IDEMPOTENCY_HOURS = _int(env, "IDEMPOTENCY_HOURS", 24)
@@ -175,6 +181,7 @@ class Config:
         self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2}
         self.RATELIMIT_AUTH = env.get("RATELIMIT_AUTH") or "10 per minute"
         self.RATELIMIT_LOGIN_FAILURES = env.get("RATELIMIT_LOGIN_FAILURES") or "10 per 15 minutes"
+        self.RATELIMIT_ACCOUNT_FAILURES = env.get("RATELIMIT_ACCOUNT_FAILURES") or "100 per hour"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "my_app")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.MAX_CONTENT_LENGTH = 64 * 1024
@@ -200,13 +207,15 @@ class Config:
             raise ConfigError("BCRYPT_LOG_ROUNDS must be between 4 and 31")
         if self.ACCESS_TOKEN_MINUTES < 1 or self.REFRESH_TOKEN_DAYS < 1:
             raise ConfigError("token lifetimes must be positive")
+        if self.SESSION_MAX_DAYS < 1:
+            raise ConfigError("SESSION_MAX_DAYS must be positive")
         if self.IDEMPOTENCY_HOURS < 1:
             raise ConfigError("IDEMPOTENCY_HOURS must be positive")
         if self.RESET_TOKEN_MINUTES < 1:
             raise ConfigError("RESET_TOKEN_MINUTES must be positive")
         if not 0 <= self.TRUSTED_PROXIES <= 10:
             raise ConfigError("TRUSTED_PROXIES must be between 0 and 10")
-        for name in ("RATELIMIT_AUTH", "RATELIMIT_LOGIN_FAILURES"):
+        for name in ("RATELIMIT_AUTH", "RATELIMIT_LOGIN_FAILURES", "RATELIMIT_ACCOUNT_FAILURES"):
             _check_rate_limit(name, getattr(self, name))
         if self.WEBHOOK_URLS and not self.WEBHOOK_SECRET:
             raise ConfigError("WEBHOOK_URLS needs WEBHOOK_SECRET to sign the events it receives")

@@ -27,6 +27,7 @@ setup(
         "marshmallow==4.4.0",
         "flask-marshmallow==1.5.0",
         "bcrypt==5.0.0",
+        "cryptography==51.0.1",  # AES-GCM for the refresh grace's successor tokens
         "boto3==1.44.5",
         "itsdangerous==2.2.0",
         "psycopg[binary]==3.3.9",

@@ -93,10 +93,30 @@ def run_migrations_online():
     set_statement_bound(None, connectable)
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, "OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection, state):
+    """Foreign-key enforcement on SQLite, switched outside any transaction.
+
+    Off while migrating: a batch migration rebuilds a table by dropping the old
+    one, which with enforcement on would delete every row that references it.
+    Back on, the references are checked: a migration must leave none dangling.
+    """
+    raw = connection.connection.driver_connection
+    raw.execute(f"PRAGMA foreign_keys = {state}")
+    if state == "ON":
+        dangling = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if dangling:
+            raise RuntimeError(f"the migration left dangling references: {dangling[:5]}")
 
 
 if context.is_offline_mode():

@@ -17,7 +17,7 @@ from my_app.services import identity, revocation
 from my_app.services.permissions import require_admin
 
 # Every claim the service puts in its tokens; a token lacking one was not made by us.
-REQUIRED_CLAIMS = ("exp", "iat", "nbf", "jti", "type", "sub", "sid", "ver")
+REQUIRED_CLAIMS = ("exp", "iat", "nbf", "jti", "type", "sub", "sid", "ver", "iss", "aud")
 _ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 

@@ -59,6 +59,10 @@ def test_development_defaults_match_the_contract():
     assert config.LOG_LEVEL == "INFO"
     assert config.CORS_ORIGINS == []
     assert config.DATABASE_TIMEOUT_SECONDS == 5
+    assert config.SESSION_MAX_DAYS == 90
+    assert config.RATELIMIT_ACCOUNT_FAILURES == "100 per hour"
+    assert config.JWT_ENCODE_ISSUER == config.JWT_DECODE_ISSUER
+    assert config.JWT_ENCODE_AUDIENCE == config.JWT_DECODE_AUDIENCE
 
 
 def test_redis_url_makes_redis_the_default_blacklist():
@@ -88,6 +92,9 @@ def test_postgres_urls_are_normalised_to_psycopg3():
         {"DATABASE_TIMEOUT_SECONDS": "0"},
         {"DATABASE_TIMEOUT_SECONDS": "-1"},
         {"DATABASE_TIMEOUT_SECONDS": "nan"},
+        {"SESSION_MAX_DAYS": "0"},
+        {"SESSION_MAX_DAYS": "forever"},
+        {"RATELIMIT_ACCOUNT_FAILURES": "lots"},
     ],
 )
 def test_invalid_settings_are_refused(env):

@@ -190,7 +190,7 @@ def test_an_unreachable_revocation_store_is_a_503_and_counted(api: ApiClient, ap
     account = api.user()
     before = scrape(client)
     dead = redis.Redis(port=services.free_port(), socket_connect_timeout=0.5)
-    app.extensions["blacklist"] = RedisBlacklist(dead, "unused:", load_account=lambda _: None)
+    app.extensions["blacklist"] = RedisBlacklist(dead, "unused:", database=None)
     assert client.get("/me", headers=account.headers).status_code == 503
     after = scrape(client)
     name = "my_app_blacklist_errors_total"

@@ -117,6 +117,8 @@ class BookingRequest(db.Model):
         sa.Index(
             "ix_booking_requests_requester_event_time_id", "requested_by_id", "event_time", "id"
         ),
+        # Events and webhooks name requests by id, after their deletion too: never reused.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,7 +19,10 @@ USER_AGENT_LENGTH = 256
 
 class LoginSession(db.Model):
     __tablename__ = "sessions"
-    __table_args__ = (sa.Index("ix_sessions_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_sessions_user_id_created_at", "user_id", "created_at"),
+        {"sqlite_autoincrement": True},  # GET /sessions shows ids: one never names two sessions
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sid: Mapped[str] = mapped_column(sa.String(64), unique=True)

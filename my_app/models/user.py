@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -34,11 +35,16 @@ class AccountRules:
         return self.status == "active"
 
 
+def first_token_version() -> int:
+    return secrets.randbelow(2**52) + 1  # exact in JSON numbers, far from the 64-bit limit
+
+
 class User(AccountRules, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         sa.CheckConstraint(f"role IN {ROLES}", name="role"),
         sa.CheckConstraint(f"status IN {ACCOUNT_STATUSES}", name="status"),
+        {"sqlite_autoincrement": True},  # an id, once deleted, is never given to another
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,8 +56,9 @@ class User(AccountRules, db.Model):
     )
     status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped to end every session at once (logout_all, disabling, deletion of rights).
-    token_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # In every token; bumped to end every session at once (logout_all, disabling, a new
+    # password). It starts at random, so that no other account ever shares an account's version.
+    token_version: Mapped[int] = mapped_column(sa.BigInteger, default=first_token_version)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -5,6 +5,7 @@ from flask_jwt_extended import current_user, decode_token, get_jwt
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
 from jwt import PyJWTError
+from limits import parse_many
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -44,6 +45,10 @@ def login_failure_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN_FAILURES"]
 
 
+def account_failure_limit() -> str:
+    return current_app.config["RATELIMIT_ACCOUNT_FAILURES"]
+
+
 LOGIN_BODY = LoginSchema()
 
 
@@ -66,12 +71,37 @@ def _token_subject() -> str:
         return ""  # the endpoint itself answers 401
 
 
-def login_failure_key() -> str:
-    """The client address and the account named, by its username or its e-mail alike."""
+def _login_account() -> str:
+    """The account a login names, by its username or its e-mail alike."""
     name = _login_name()
     user = accounts.find_user(name) if name else None
-    account = f"id:{user.id}" if user is not None else f"name:{name}"
-    return f"{get_remote_address()}|login|{account}"
+    return _account_key(user.id) if user is not None else f"name:{name}"
+
+
+def _account_key(user_id: int) -> str:
+    return f"id:{user_id}"
+
+
+def login_failure_key() -> str:
+    """The client address and the account named."""
+    return f"{get_remote_address()}|login|{_login_account()}"
+
+
+def account_failure_key() -> str:
+    """The account named, whichever address asks."""
+    return f"login|{_login_account()}"
+
+
+ACCOUNT_FAILURES = "account-failures"
+
+
+def clear_account_failures(user_id: int) -> None:
+    """Forget the failed logins against an account (its owner has just proven it theirs)."""
+    if not limiter.enabled:
+        return
+    prefix = limiter._key_prefix  # the one the limiter counted with (its first app's setting)
+    for limit in parse_many(account_failure_limit()):
+        limiter.limiter.clear(limit, prefix, f"login|{_account_key(user_id)}", ACCOUNT_FAILURES)
 
 
 def password_check_key() -> str:
@@ -86,6 +116,13 @@ login_failures = limiter.limit(
     login_failure_limit,
     key_func=login_failure_key,
     scope="login-failures",
+    deduct_when=lambda response: response.status_code == 401,
+)
+# Failures against one account from all addresses together (many addresses, one target).
+account_failures = limiter.shared_limit(
+    account_failure_limit,
+    scope=ACCOUNT_FAILURES,
+    key_func=account_failure_key,
     deduct_when=lambda response: response.status_code == 401,
 )
 password_check_failures = limiter.limit(
@@ -141,6 +178,7 @@ class ResendConfirmation(Resource):
 
 class Login(Resource):
     @login_failures
+    @account_failures
     @operation("login", tags=SESSIONS)
     @body(LoginSchema)
     @response(TokenPairSchema)
@@ -208,7 +246,8 @@ class ResetPassword(Resource):
     @other_responses(400)
     def post(self, data):
         """Choose a new password with the e-mailed link's token; every session ends."""
-        accounts.reset_password(**data)
+        user_id = accounts.reset_password(**data)
+        clear_account_failures(user_id)
         return {"message": "Password changed. Every session has ended; log in again."}
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from limits import parse
 
 from my_app import metrics
 from my_app.errors import (
@@ -20,7 +21,7 @@ from my_app.errors import (
     Unauthorized,
     UnprocessableEntity,
 )
-from my_app.extensions import db
+from my_app.extensions import db, limiter
 from my_app.models import User
 from my_app.models.types import utcnow
 from my_app.services import events as outbox
@@ -38,6 +39,8 @@ from my_app.services.transaction import end_reading, transaction
 CONFIRM_SALT = "my_app/email-confirmation"
 RESET_SALT = "my_app/password-reset"
 BAD_CREDENTIALS = "Unknown username or wrong password."
+# Confirmation and reset mails one address may receive, however many clients ask for them.
+MAILS_PER_ADDRESS = parse("3 per hour")
 
 
 class WrongPassword(UnprocessableEntity):
@@ -108,14 +111,31 @@ def confirmation_link(user: User) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/user_confirm/{token}"
 
 
-def send_confirmation(user: User) -> None:
-    subject, body = mail.render(
+def _confirmation_mail(user: User) -> tuple[str, str]:
+    return mail.render(
         "confirm",
         username=user.username,
         hours=current_app.config["CONFIRM_TOKEN_HOURS"],
         link=confirmation_link(user),
     )
-    mail.send_mail(user.email, subject, body)
+
+
+def send_confirmation(user: User) -> None:
+    if _mail_allowed(user.email):
+        mail.send_mail(user.email, *_confirmation_mail(user))
+
+
+def _mail_allowed(email: str) -> bool:
+    """Count one account mail asked for `email`; False past `MAILS_PER_ADDRESS`.
+
+    Counted whether or not an account has that address, so that the answer takes as
+    long either way. The counter is the rate limits' storage (shared through Redis).
+    """
+    if not limiter.enabled:
+        return True
+    address = hashlib.sha256(email.lower().encode()).hexdigest()
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    return limiter.limiter.hit(MAILS_PER_ADDRESS, prefix, "account-mail", address)
 
 
 def _signed_payload(serializer: URLSafeTimedSerializer, token: str, max_age: int, kind: str):
@@ -143,9 +163,14 @@ def confirm(token: str) -> bool:
 
 
 def resend_confirmation(email: str) -> None:
+    """E-mail the confirmation link again to an unconfirmed account at `email`, after the response.
+
+    As for `forgot_password`, the answer and its timing are the same either way.
+    """
+    allowed = _mail_allowed(email)
     user = _find_by_email(email)
-    if user is not None and not user.confirmed:
-        send_confirmation(user)
+    if allowed and user is not None and not user.confirmed:
+        mail.send_mail_later(user.email, *_confirmation_mail(user))
 
 
 def find_user(login: str) -> User | None:
@@ -217,8 +242,9 @@ def forgot_password(email: str) -> None:
     The caller's answer and its timing are the same either way: the lookup is
     one query in both cases, and the mail leaves from another thread.
     """
+    allowed = _mail_allowed(email)
     user = _find_by_email(email)
-    if user is None:
+    if not allowed or user is None:
         return
     subject, body = mail.render(
         "reset",
@@ -246,8 +272,11 @@ def _user_of_reset(payload: dict[str, Any], lock: bool = False) -> User:
     return user
 
 
-def reset_password(token: str, password: str) -> None:
-    """Set the password a reset link's owner chose; every session ends, the address is proven."""
+def reset_password(token: str, password: str) -> int:
+    """Set the password a reset link's owner chose; every session ends, the address is proven.
+
+    Returns the account's id (its failed logins are forgotten too: see resources/auth.py).
+    """
     payload = _reset_payload(token)
     user = _user_of_reset(payload)
     require_acceptable(password, user.username, user.email)
@@ -258,6 +287,7 @@ def reset_password(token: str, password: str) -> None:
         _set_password(user, password_hash)
         if not user.confirmed:
             user.confirmed_at = utcnow()  # the link reached the address: that confirms it
+    return payload["uid"]
 
 
 def change_password(actor, sid: str, current_password: str, new_password: str) -> dict[str, Any]:
@@ -274,7 +304,11 @@ def change_password(actor, sid: str, current_password: str, new_password: str) -
         if user.password_hash != checked_hash:
             raise WrongPassword()  # changed meanwhile: what was checked is no longer current
         _set_password(user, password_hash, keep_sid=sid)
-    return tokens.issue_pair(user, sid)
+        expires_at = sessions.renewal(sid)
+        if expires_at is None:
+            raise Unauthorized("This session has ended.")
+        sessions.touch(sid, sessions.Client(), expires_at)
+    return tokens.issue_pair(user, sid, expires_at)
 
 
 def _user_now(user_id: int, lock: bool) -> User | None:

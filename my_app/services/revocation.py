@@ -1,11 +1,11 @@
 """The revocation store as the services use it: what its keys mean, and its copy of accounts.
 
-`blacklist.py` is the store itself (Redis or a table) and knows nothing of my_app.
-Here are its keys (`jti:<id>` one token, `sid:<id>` a whole login session,
-`next:<jti>` the refresh token that replaced a spent one; each under its user's
-hash tag, `blacklist.user_key`, so one check reads one Redis Cluster slot), the account columns it
-copies, and the SQLAlchemy listeners that keep that copy current: whatever path
-changes an account (HTTP, CLI, a job), the store hears of it after the commit.
+`blacklist.py` is the store itself (the database, with Redis as a cache in front)
+and knows nothing of my_app. Here are its entries (`jti:<id>` a spent refresh
+token, `next:<jti>` the refresh token that replaced it, kept encrypted), the
+account columns it copies, and the SQLAlchemy listeners that keep that copy
+true: whatever path changes an account (HTTP, CLI, a job), the store hears of it
+before the commit (stop trusting the copy) and after it (the new copy).
 
 Each call is one round trip on the store's own connection, never inside the
 request's transaction: on SQLite the database store writes to the same file, and
@@ -14,23 +14,31 @@ would wait on a unit of work that holds the write lock.
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask, current_app
 
 import blacklist
-from blacklist import Blacklist, Check
+from blacklist import Blacklist, BlacklistUnavailable, Check, Tables
 from my_app.extensions import db
-from my_app.models import BlacklistEntry, User
+from my_app.models import BlacklistEntry, LoginSession, User
 
 Claims = dict[str, Any]
 ACCOUNT_COLUMNS = (
     "id", "username", "email", "role", "status", "confirmed_at", "created_at", "token_version",
 )  # fmt: skip
+NONCE_BYTES = 12
+log = logging.getLogger(__name__)
 
 
 def store() -> Blacklist:
@@ -38,15 +46,11 @@ def store() -> Blacklist:
 
 
 def _token_key(claims: Claims) -> str:
-    return blacklist.user_key(claims["sub"], f"jti:{claims['jti']}")
-
-
-def _session_key(user_id: int, sid: str) -> str:
-    return blacklist.user_key(user_id, f"sid:{sid}")
+    return f"jti:{claims['jti']}"
 
 
 def _successor_key(claims: Claims) -> str:
-    return blacklist.user_key(claims["sub"], f"next:{claims['jti']}")
+    return f"next:{claims['jti']}"
 
 
 def _token_expiry(claims: Claims) -> datetime:
@@ -54,20 +58,16 @@ def _token_expiry(claims: Claims) -> datetime:
 
 
 def check(claims: Claims, user_id: int) -> Check:
-    """Whether the token (or its session) is revoked, and account `user_id` as it is now.
+    """Whether the token's session has ended, and account `user_id` as it is now.
 
     A refresh token's own spending is judged by the rotation, which knows the grace period.
     """
-    keys = (_session_key(user_id, claims["sid"]),)
-    if claims.get("type") != "refresh":
-        keys = (_token_key(claims), *keys)
-    return store().check(keys, user_id)
+    return store().check(claims["sid"], user_id)
 
 
-def revoke_session(user_id: int, sid: str, until: datetime) -> None:
-    """Every token of `user_id`'s session `sid` is refused from now on (until none could be
-    valid)."""
-    store().add(_session_key(user_id, sid), until)
+def session_ending(user_id: int, sid: str) -> None:
+    """Every token of `user_id`'s session `sid` is refused from now on; its row goes next."""
+    store().session_ending(user_id, sid)
 
 
 def spend(claims: Claims) -> bool:
@@ -82,12 +82,29 @@ def spent_at(claims: Claims) -> float:
 
 
 def name_successor(claims: Claims, refresh_token: str, until: datetime) -> None:
-    """Remember, until `until`, the refresh token that replaced the one in `claims`."""
-    store().add(_successor_key(claims), until, refresh_token)
+    """Remember, until `until`, the refresh token that replaced the one in `claims`.
+
+    Encrypted: the database never holds a token that would work if read from it.
+    """
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = _cipher().encrypt(nonce, refresh_token.encode(), claims["jti"].encode())
+    store().add(_successor_key(claims), until, base64.b64encode(nonce + sealed).decode())
 
 
 def successor(claims: Claims) -> str | None:
-    return store().get(_successor_key(claims))
+    value = store().get(_successor_key(claims))
+    if value is None:
+        return None
+    raw = base64.b64decode(value)
+    nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+    return _cipher().decrypt(nonce, sealed, claims["jti"].encode()).decode()
+
+
+def _cipher() -> AESGCM:
+    """AES-GCM under a key of its own, derived from the key that signs the tokens."""
+    secret = current_app.config["JWT_SECRET_KEY"].encode()
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"my_app/successor")
+    return AESGCM(key.derive(secret))
 
 
 def prune() -> int:
@@ -115,10 +132,19 @@ def _remember_changed_users(session, flush_context) -> None:
     changed = session.info.setdefault("changed_accounts", {})
     for user in session.dirty | session.new:
         if isinstance(user, User):
+            _changing(changed, user.id)
             changed[user.id] = account_record(user)
     for user in session.deleted:
         if isinstance(user, User):
+            _changing(changed, user.id)
             changed[user.id] = None
+
+
+def _changing(changed: dict[int, Any], user_id: int) -> None:
+    # Before the commit, so that a failed write to the store fails the unit of work instead
+    # of leaving a stale copy behind it.
+    if user_id not in changed:
+        store().account_changing(user_id)
 
 
 def _publish_changed_users(session) -> None:
@@ -126,7 +152,12 @@ def _publish_changed_users(session) -> None:
     if changed:
         revocations = store()
         for user_id, record in changed.items():
-            revocations.account_changed(user_id, record)
+            try:
+                revocations.account_changed(user_id, record)
+            except BlacklistUnavailable as error:
+                # Committed already, and harmless: the copy is marked as changing, so every
+                # reader asks the database until that mark expires (blacklist.RedisBlacklist).
+                log.warning("could not cache account %s after a change: %s", user_id, error)
 
 
 def _forget_changed_users(session, previous_transaction) -> None:
@@ -134,14 +165,13 @@ def _forget_changed_users(session, previous_transaction) -> None:
 
 
 def init_app(app: Flask) -> None:
-    revocations = blacklist.make_blacklist(
-        app.config,
-        engine=lambda: db.engine,
-        table=BlacklistEntry.__table__,
+    tables = Tables(
+        entries=BlacklistEntry.__table__,
+        sessions=LoginSession.__table__,
         users=User.__table__,
         account_columns=ACCOUNT_COLUMNS,
-        load_account=load_account,
     )
+    revocations = blacklist.make_blacklist(app.config, engine=lambda: db.engine, tables=tables)
     blacklist.init_app(app, revocations)
     if not sa.event.contains(db.session, "after_flush", _remember_changed_users):
         sa.event.listen(db.session, "after_flush", _remember_changed_users)

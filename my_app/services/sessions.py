@@ -1,17 +1,20 @@
 """Login sessions: the row each login writes (GET /sessions lists them), and ending them.
 
 A login starts a session (`sid`), shared by every token pair it yields. Its row
-says when and from where it was last used; it lives as long as the session's
-newest refresh token. Ending a session marks it in the revocation store, which
-every request consults, and then deletes its row. `token_version` is the user's
-token version: bumping it ends every session of that user.
+is the session: the session is live while the row is and `expires_at` has not
+passed, and every request's token check reads that (through the revocation
+store's cache). `expires_at` is when the session's newest refresh token
+expires, and never later than `SESSION_MAX_DAYS` after the login, however often
+it is refreshed. Ending a session tells the store, then deletes its row.
+`token_version` is the user's token version: bumping it ends every session of
+that user.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,29 +49,46 @@ def new_sid() -> str:
     return uuid.uuid4().hex
 
 
-def expiry() -> datetime:
-    # No token of a session outlives the newest refresh token, issued at the latest now.
-    return datetime.now(UTC) + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+def expiry(created_at: datetime) -> datetime:
+    """When a refresh token issued now in a session that began at `created_at` expires."""
+    config = current_app.config
+    latest = created_at + timedelta(days=config["SESSION_MAX_DAYS"])
+    return min(datetime.now(UTC) + config["JWT_REFRESH_TOKEN_EXPIRES"], latest)
 
 
-def start(user_id: int, sid: str, client: Client) -> None:
-    """Add the row of a new session; in the caller's transaction."""
+def start(user_id: int, sid: str, client: Client) -> datetime:
+    """Add the row of a new session; in the caller's transaction. When its first pair expires."""
     now = utcnow()
+    expires_at = expiry(now)
     db.session.add(
         LoginSession(
             sid=sid,
             user_id=user_id,
             created_at=now,
             last_used_at=now,
-            expires_at=expiry(),
+            expires_at=expires_at,
             **client.row_values(),
         )
     )
+    return expires_at
 
 
-def touch(sid: str, client: Client) -> None:
-    """A refresh: the session was used now, and lives as long as its newest refresh token."""
-    values: dict[str, Any] = {"last_used_at": utcnow(), "expires_at": expiry()}
+def renewal(sid: str) -> datetime | None:
+    """When a refresh token of session `sid` issued now expires; None when the session has ended."""
+    created_at = db.session.scalar(
+        sa.select(LoginSession.created_at).where(
+            LoginSession.sid == sid, LoginSession.expires_at > utcnow()
+        )
+    )
+    if created_at is None:
+        return None
+    expires_at = expiry(created_at)
+    return expires_at if expires_at > datetime.now(UTC) else None
+
+
+def touch(sid: str, client: Client, expires_at: datetime) -> None:
+    """A refresh: the session was used now, and lives until its newest refresh token expires."""
+    values: dict[str, Any] = {"last_used_at": utcnow(), "expires_at": expires_at}
     address = client.row_values()["ip"]
     if address:
         values["ip"] = address
@@ -87,8 +107,9 @@ def revoke_all(user: User, keep_sid: str | None = None) -> None:
     """Make every token `user` holds invalid from the next request on; in the caller's transaction.
 
     `keep_sid`'s row stays, for a session that goes on with a pair of the new version.
+    The increment is SQL's (`token_version + 1`), so racing bumps never undo one another.
     """
-    user.token_version += 1
+    user.token_version = User.token_version + 1
     forget(user.id, keep_sid)
 
 
@@ -115,7 +136,7 @@ def list_sessions(actor, current_sid: str | None) -> list[dict[str, Any]]:
 def end_session(user_id: int, sid: str) -> None:
     """Revoke every token of `user_id`'s session `sid`, everywhere at once (a logout); its
     row goes."""
-    revocation.revoke_session(user_id, sid, until=expiry())
+    revocation.session_ending(user_id, sid)
     with transaction():
         _delete(sid)
 
@@ -130,7 +151,7 @@ def end_session_by_id(actor, session_id: int) -> None:
     if sid is None:
         raise NotFound(f"You have no session {session_id}.")
     end_reading()  # the store writes on its own connection (the same SQLite file)
-    revocation.revoke_session(actor.id, sid, until=expiry())
+    revocation.session_ending(actor.id, sid)
     with transaction():
         _delete(sid)
 

@@ -34,14 +34,21 @@ def login(account, client: Client) -> dict[str, Any]:
     """A new session for `account` (an authenticated user): its row, and its first pair."""
     sid = sessions.new_sid()
     with transaction():
-        sessions.start(account.id, sid, client)
-    return issue_pair(account, sid)
+        expires_at = sessions.start(account.id, sid, client)
+    return issue_pair(account, sid, expires_at)
 
 
-def issue_pair(account, sid: str) -> dict[str, Any]:
-    """A token pair of session `sid`, carrying the account's current token version."""
+def issue_pair(account, sid: str, expires_at: datetime) -> dict[str, Any]:
+    """A token pair of session `sid`, carrying the account's current token version.
+
+    The refresh token expires at `expires_at`, which the session does not outlive.
+    """
     claims = {"sid": sid, "ver": account.token_version}
-    refresh_token = create_refresh_token(identity=str(account.id), additional_claims=claims)
+    refresh_token = create_refresh_token(
+        identity=str(account.id),
+        additional_claims=claims,
+        expires_delta=expires_at - datetime.now(UTC),
+    )
     return _pair(_access_token(account, sid), refresh_token)
 
 
@@ -63,11 +70,14 @@ def rotate(claims: Claims, account: Account, client: Client) -> dict[str, Any]:
     """Spend the refresh token in `claims` and hand out the session's next pair."""
     sid = claims["sid"]
     if revocation.spend(claims):
-        pair = issue_pair(account, sid)
+        expires_at = sessions.renewal(sid)
+        if expires_at is None:
+            raise InvalidToken("This session has ended.")
+        pair = issue_pair(account, sid, expires_at)
         grace = timedelta(seconds=current_app.config["REFRESH_GRACE_SECONDS"])
         revocation.name_successor(claims, pair["refresh_token"], until=datetime.now(UTC) + grace)
         with transaction():  # after the successor: a racing twin need not wait on it
-            sessions.touch(sid, client)
+            sessions.touch(sid, client, expires_at)
         return pair
     successor = _successor_within_grace(claims)
     if successor is None:

@@ -3,6 +3,8 @@
 The same behaviour across uWSGI workers sharing Redis: tests/accounts/test_login_throttle_uwsgi.py.
 """
 
+import time
+
 import pytest
 
 from my_app.extensions import limiter
@@ -125,3 +127,92 @@ def test_wrong_current_passwords_are_throttled_like_login_failures(limited_api):
     assert [change("wrong").status_code for _ in range(3)] == [422, 422, 422]
     _assert_429(change("wrong"))
     _assert_429(change("correct horse battery"))
+
+
+# ---------------------------------------------------------------- one account, many addresses
+
+
+@pytest.fixture
+def botnet_api(make_app, stack, mailbox):
+    """Failures per account from all addresses limited to 4 an hour; per address, 3."""
+    app = make_app(
+        blacklist=stack[1],
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_LOGIN_FAILURES="3 per 15 minutes",
+        RATELIMIT_ACCOUNT_FAILURES="4 per hour",
+        RATELIMIT_AUTH="100 per minute",
+    )
+    with app.app_context():
+        limiter.reset()
+    yield ApiClient(app.test_client(), app.test_cli_runner(), mailbox)
+    with app.app_context():
+        limiter.reset()
+
+
+def _address(n: int) -> dict[str, str]:
+    return {"REMOTE_ADDR": f"2001:db8::{n:x}"}
+
+
+def test_guesses_from_many_addresses_lock_the_account_until_its_password_is_reset(botnet_api):
+    api = botnet_api
+    victim, colleague = _users(api, 2)
+    guesses = [_login(api, victim, "wrong guess", _address(n)).status_code for n in range(4)]
+    assert guesses == [401] * 4
+    _assert_429(_login(api, victim, "wrong guess", _address(99)))
+    _assert_429(_login(api, victim, "correct horse battery", HOME))
+    assert _login(api, colleague, "correct horse battery", HOME).status_code == 200
+
+    email = f"{victim}@example.com"
+    assert api.client.post("/forgot_password", json={"email": email}).status_code == 202
+    token = api.mailbox.reset_link(email).split("token=", 1)[1]
+    body = {"token": token, "password": "a brand new passphrase"}
+    assert api.client.post("/reset_password", json=body).status_code == 200
+    assert _login(api, victim, "a brand new passphrase", HOME).status_code == 200
+
+
+# ---------------------------------------------------------------- mails to one address
+
+
+def _ask(api, path: str, email: str, n: int):
+    return api.client.post(path, json={"email": email}, environ_base=_address(n))
+
+
+def test_one_address_gets_at_most_3_reset_mails_an_hour_however_many_clients_ask(botnet_api):
+    api = botnet_api
+    (name,) = _users(api, 1)
+    email = f"{name}@example.com"
+    answers = [_ask(api, "/forgot_password", email, n) for n in range(6)]
+    assert [a.status_code for a in answers] == [202] * 6
+    assert len({a.json["message"] for a in answers}) == 1
+    api.mailbox.wait_for(email, "Reset your password", count=3)
+    time.sleep(0.2)  # a fourth mail would have come by now
+    assert len(api.mailbox.to(email)) == 3
+
+
+def test_one_address_gets_at_most_3_confirmation_mails_an_hour(botnet_api):
+    api = botnet_api
+    email = "unconfirmed@example.com"
+    body = {"username": "unconfirmed", "email": email, "password": "correct horse battery"}
+    assert api.client.post("/register", json=body).status_code == 201  # the first mail
+    answers = [_ask(api, "/resend_confirmation", email, n) for n in range(5)]
+    assert [a.status_code for a in answers] == [202] * 5
+    assert len({a.json["message"] for a in answers}) == 1
+    time.sleep(0.3)
+    assert len(api.mailbox.to(email)) == 3
+
+
+def test_a_capped_mail_takes_as_long_to_answer_as_a_sent_one(botnet_api):
+    api = botnet_api
+    (name,) = _users(api, 1)
+    email = f"{name}@example.com"
+
+    def elapsed(address: str, n: int) -> float:
+        started = time.perf_counter()
+        assert _ask(api, "/forgot_password", address, n).status_code == 202
+        return time.perf_counter() - started
+
+    sent = min(elapsed(email, n) for n in range(3))
+    capped = min(elapsed(email, n) for n in range(3, 8))
+    unknown = min(elapsed("nobody@example.com", n) for n in range(8, 13))
+    assert abs(sent - capped) < 0.05
+    assert abs(sent - unknown) < 0.05

@@ -4,6 +4,7 @@ import base64
 import json
 from datetime import timedelta
 
+import jwt
 import pytest
 from flask_jwt_extended import create_access_token
 
@@ -227,3 +228,20 @@ def test_token_errors_are_401_with_testing_off(make_app, stack):
     for headers in ({}, bearer("a.b.c"), bearer("x")):
         _assert_refused(client.get("/me", headers=headers))
         _assert_refused(client.post("/refresh", headers=headers))
+
+
+def test_tokens_name_their_issuer_and_audience_and_others_are_401(api, app):
+    account = api.user()
+    _, payload, _ = _segments(account.tokens["access_token"])
+    assert payload["iss"] == payload["aud"] == "my_app"
+    key = app.config["JWT_SECRET_KEY"]
+
+    def sign(claims):
+        return bearer(jwt.encode(claims, key, algorithm="HS256"))
+
+    assert api.client.get("/me", headers=sign(payload)).status_code == 200
+    for claim in ("iss", "aud"):
+        without = {name: value for name, value in payload.items() if name != claim}
+        _assert_refused(api.client.get("/me", headers=sign(without)))
+    for claim, value in (("iss", "another-issuer"), ("aud", "another-service")):
+        _assert_refused(api.client.get("/me", headers=sign({**payload, claim: value})))
