@@ -28,7 +28,7 @@ DEFAULTS = {"description": "", "active": True, "time_zone": "UTC", "approval": "
 OPENING_HOURS_FORM = "Write opening hours as mon=08:00-12:00 13:00-18:00;tue=08:00-18:00."
 QUOTA_FORM = "Write a quota as hours/period, e.g. 10/week or 1.5/day."
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
-_QUOTA = re.compile(r"([0-9]{1,6}(?:\.[0-9]{1,12})?)\s*/\s*([a-z]{1,8})")
+_QUOTA = re.compile(r"([0-9]{1,6}(?:\.[0-9]{1,20})?)\s*/\s*([a-z]{1,8})")
 _SPAN = re.compile(r"([0-9:]{1,5})-([0-9:]{1,5})")
 
 
@@ -53,7 +53,8 @@ def load_row(cells: dict[str, str]) -> dict[str, Any]:
     try:
         data = _ROW.load({**values, **({"rules": rules} if rules else {})})
     except ValidationError as error:
-        errors |= error.messages | error.messages.pop("rules", {})
+        messages = dict(error.messages)
+        errors |= messages.pop("rules", {}) | messages
     if errors:
         raise ValidationError(errors)
     return data
