@@ -24,6 +24,8 @@ class EndpointDoc:
     auth: str | None = None  # None (public), "access", "refresh" or "admin"
     security: list[dict[str, list]] = field(default_factory=list)  # OpenAPI security options
     body: Schema | None = None  # the JSON request body's schema
+    text_body: str | None = None  # the media type of a text request body (CSV), if any
+    text_body_description: str = ""
     query: Schema | None = None  # the query string's schema
     response: Schema | None = None  # the success body's schema
     status: int = 200  # the success status

@@ -148,6 +148,12 @@ def _operation(view, path_has_params: bool) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": doc.body}},
         }
+    if doc.text_body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "description": doc.text_body_description,
+            "content": {doc.text_body: {"schema": {"type": "string"}}},
+        }
     success: dict[str, Any] = {"description": summary.strip() or "Success"}
     if doc.response is not None:
         success["content"] = {"application/json": {"schema": doc.response}}

@@ -37,6 +37,7 @@ ROUTES = [
     (bookings.CheckinRequest, "/checkin_request"),
     (bookings.DeleteRequest, "/delete_request/<id:booking_id>"),
     (catalog.ResourceList, "/resources"),
+    (catalog.ResourceImport, "/resources/import"),
     (catalog.ResourceItem, "/resources/<id:resource_id>"),
     (catalog.ResourceAvailability, "/resources/<id:resource_id>/availability"),
     (catalog.ResourceCalendar, "/resources/<id:resource_id>/calendar.ics"),

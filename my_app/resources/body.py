@@ -1,4 +1,4 @@
-"""Reading a JSON request body safely: bounded size, strict UTF-8, bounded nesting."""
+"""Reading a request body safely: bounded size; JSON in strict UTF-8 with bounded nesting."""
 
 from __future__ import annotations
 
@@ -49,6 +49,18 @@ def _read_json() -> Any:
         return json.loads(text, parse_constant=_refuse_constant)
     except ValueError:  # malformed JSON, NaN/Infinity, or an integer too long to convert
         raise BadRequest("The request body is not valid JSON.") from None
+
+
+def read_text(media_type: str) -> str:
+    """The body as text of `media_type` in UTF-8 (415 another type or charset, 413 too large).
+
+    Bytes that are not UTF-8 become lone surrogates (`surrogateescape`), which every text
+    field refuses: a line-by-line reader reports the lines they are on, and stores none.
+    """
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if request.mimetype != media_type or charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"Send the request body as {media_type} in UTF-8.")
+    return _read_limited().decode("utf-8", "surrogateescape")
 
 
 def _read_limited() -> bytes:

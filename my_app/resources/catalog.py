@@ -7,6 +7,7 @@ from flask import request
 from flask_jwt_extended import current_user
 
 from my_app.resources.base import Reply, Resource
+from my_app.resources.csv import CSV_MIMETYPE, csv_sheet
 from my_app.resources.endpoint import (
     arguments,
     authenticated,
@@ -15,6 +16,7 @@ from my_app.resources.endpoint import (
     operation,
     other_responses,
     response,
+    text_body,
 )
 from my_app.schemas.approver import ApproversSchema
 from my_app.schemas.base import MessageSchema
@@ -28,12 +30,13 @@ from my_app.schemas.booking import (
     FEED_TOKEN,
     AvailabilityQuerySchema,
     AvailabilitySchema,
+    ImportReportSchema,
     ResourceCreateSchema,
     ResourceListSchema,
     ResourceSchema,
     ResourceUpdateSchema,
 )
-from my_app.services import approvers, blackouts, calendar, catalog
+from my_app.services import approvers, blackouts, calendar, catalog, resource_sheet
 
 TAGS = ("resources",)
 
@@ -58,8 +61,13 @@ class ResourceList(Resource):
     @operation("list_resources", tags=TAGS)
     @authenticated()
     @response(ResourceListSchema)
+    @csv_sheet(resource_sheet.export_sheet, "resources.csv")
     def get(self):
-        """Every bookable resource."""
+        """Every bookable resource; admins may ask for `text/csv`, the sheet of the import.
+
+        The sheet has the columns of `POST /resources/import`, one resource a line, so it
+        can be edited and imported back; a round trip changes nothing.
+        """
         return {"resources": catalog.list_resources(current_user)}
 
     @operation("create_resource", tags=TAGS)
@@ -70,6 +78,33 @@ class ResourceList(Resource):
     def post(self, data):
         """Add a resource (admin)."""
         return catalog.create_resource(current_user, **data)
+
+
+SHEET = """A header line naming the columns (`name`, then any of `description`, `active`,
+`time_zone`, `approval`, `min_notice_minutes`, `max_advance_days`, `min_duration_minutes`,
+`max_duration_minutes`, `buffer_minutes`, `opening_hours`, `quota`), then one resource a line.
+An empty cell is the column's default: no rule, no description, `true`, `UTC`, `required`.
+`opening_hours`: `mon=08:00-12:00 13:00-18:00;tue=08:00-18:00` (a day left out is closed);
+`quota`: hours per period, `10/week` or `1.5/day`. A leading `'` (a spreadsheet's text mark,
+as the export writes before `=`, `+`, `-`, `@`) is not part of the value."""
+
+
+class ResourceImport(Resource):
+    @operation("import_resources", tags=TAGS)
+    @authenticated("admin")
+    @text_body(CSV_MIMETYPE, SHEET)
+    @response(ImportReportSchema)
+    @other_responses(409)
+    def post(self, sheet: str):
+        """Create and update resources from a CSV sheet, all or none (admin).
+
+        Rows are matched to resources by `name`, ignoring case. If any line is wrong nothing
+        is stored: `created` and `updated` are 0 and `errors` names each line (its first
+        physical line, the header being line 1) with PATCH's messages by column (`_line`:
+        the line as a whole); at most 100 lines are named. A row that changes nothing is
+        counted in neither.
+        """
+        return resource_sheet.import_sheet(current_user, sheet)
 
 
 class ResourceItem(Resource):

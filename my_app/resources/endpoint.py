@@ -11,7 +11,7 @@
 Each decorator runs its part of the request and records its part of the OpenAPI
 document on the method (`method.apidoc`, my_app/apidoc.py), so the document
 cannot drift from the behaviour. From the top: rate limits, `@authenticated`,
-domain gates such as `@idempotent`, `@body`/`@arguments`, `@response`, then what
+domain gates such as `@idempotent`, `@body`/`@text_body`/`@arguments`, `@response`, then what
 works on the method's own return value (`@csv_export`); the gates check their
 place when the module loads. `@operation`, `@alt_response` and `@other_responses`
 only record, anywhere in the stack.
@@ -29,7 +29,7 @@ from flask import Response, current_app, request
 from my_app import auth
 from my_app.apidoc import AUTH_KINDS, EndpointDoc
 from my_app.resources.base import Reply
-from my_app.resources.body import read_json
+from my_app.resources.body import read_json, read_text
 
 JSON = "application/json"
 
@@ -88,6 +88,24 @@ def authenticated(kind: str = "access") -> Callable:
 def body(schema) -> Callable:
     """The JSON body, loaded by `schema`, as the first argument (415, 413, 400 or 422 if not)."""
     return _loading(schema, load_body, "body", {400, 413, 415, 422, 503})
+
+
+def text_body(media_type: str, description: str) -> Callable:
+    """The body as text of `media_type` in UTF-8, as the first argument (415 or 413 if not);
+    for bodies a service reads line by line, such as CSV."""
+
+    def decorate(view: Callable) -> Callable:
+        doc = declaration(view)
+        doc.text_body, doc.text_body_description = media_type, description
+        doc.errors |= {413, 415}
+
+        @wraps(view)
+        def run(self, *args, **kwargs):
+            return view(self, read_text(media_type), *args, **kwargs)
+
+        return run
+
+    return decorate
 
 
 def arguments(schema) -> Callable:

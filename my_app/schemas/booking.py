@@ -144,7 +144,7 @@ class DeletedBookingSchema(ma.Schema):
     id = fields.Integer()
 
 
-FEED_TOKEN = "token"  # nosec B105  # the query parameter of the secret calendar feed link
+FEED_TOKEN = "token"  # nosec B105  # the query parameter of the secret feed link, not a secret
 
 
 class ResourceSchema(ma.Schema):
@@ -175,6 +175,21 @@ class ResourceSchema(ma.Schema):
 
 class ResourceListSchema(ma.Schema):
     resources = fields.List(fields.Nested(ResourceSchema))
+
+
+class LineErrorsSchema(ma.Schema):
+    line = fields.Integer(metadata={"description": "Where the row starts; the header is line 1"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages by column (`opening_hours.mon.0`: a part of a cell)"},
+    )
+
+
+class ImportReportSchema(ma.Schema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    errors = fields.List(fields.Nested(LineErrorsSchema))
 
 
 class ResourceCreateSchema(BodySchema):

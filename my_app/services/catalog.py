@@ -101,10 +101,16 @@ def update_resource(
 
 
 def _require_consistent(resource: BookableResource) -> None:
-    shortest, longest = resource.min_duration_minutes, resource.max_duration_minutes
+    errors = rule_conflicts(resource.min_duration_minutes, resource.max_duration_minutes)
+    if errors:
+        raise UnprocessableEntity({f"rules.{name}": messages for name, messages in errors.items()})
+
+
+def rule_conflicts(shortest: int | None, longest: int | None) -> dict[str, list[str]]:
+    """What is wrong with rules that are each valid but not together, by rule name."""
     if shortest is not None and longest is not None and shortest > longest:
-        message = f"Must not exceed max_duration_minutes ({longest})."
-        raise UnprocessableEntity({"rules.min_duration_minutes": [message]})
+        return {"min_duration_minutes": [f"Must not exceed max_duration_minutes ({longest})."]}
+    return {}
 
 
 def rotate_calendar_token(actor: User, resource_id: int) -> BookableResource | dict[str, Any]:

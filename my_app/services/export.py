@@ -53,6 +53,17 @@ def cell(value: Any) -> Any:
     return value
 
 
+def reversible_cell(text: str) -> str:
+    """`cell` for a sheet that comes back (`typed_cell`): a leading `'` is marked as well,
+    so that dropping one leading `'` on the way in gives back exactly what was written."""
+    return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
+
+
+def typed_cell(text: str) -> str:
+    """A cell as typed: a leading `'` is a spreadsheet's "this is text" mark, not the value."""
+    return text.removeprefix("'")
+
+
 def lines(fetch: Callable[..., Page], filters: dict[str, Any], schema: Schema) -> Iterator[str]:
     """Every row `fetch(limit=…, cursor=…, **filters)` pages through, dumped by `schema`, as CSV.
 

@@ -7,6 +7,7 @@ import pytest
 from my_app.resources import ROUTES
 
 METHODS = ("get", "post", "patch", "delete")
+JSON = "application/json"
 DECLARED = [
     pytest.param(path, method, getattr(resource, method).apidoc, id=f"{method} {path}")
     for resource, path in ROUTES
@@ -60,5 +61,10 @@ def test_the_document_and_the_endpoint_agree(api, document, path, method, doc):
         assert response.status_code == 415
         assert set(operation["responses"]) >= {"400", "415", "422"}
         assert "application/json" in operation["requestBody"]["content"]
+    elif doc.text_body is not None:
+        response = call(_url(path), headers=api.admin().headers, data="x", content_type=JSON)
+        assert response.status_code == 415
+        assert set(operation["responses"]) >= {"413", "415"}
+        assert set(operation["requestBody"]["content"]) == {doc.text_body}
     else:
         assert "requestBody" not in operation

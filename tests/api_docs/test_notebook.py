@@ -13,5 +13,6 @@ def test_api_usage_notebook_runs_green_against_a_live_server():
                      "BEGIN:VCALENDAR", "text/csv", "carries on",
                      "a reset link is on its way", "Password changed.",
                      "has been used already", "checked_in_at",
-                     "Check-in is open from"):  # fmt: skip
+                     "Check-in is open from", "within one opening span", "carol's queue:",
+                     "Fire drill", "Write a quota as hours/period"):  # fmt: skip
         assert expected in text, expected

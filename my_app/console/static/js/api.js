@@ -93,6 +93,7 @@ export async function call(method, path, { body, query, auth = true, accept } = 
 export const get = (path, query) => call("GET", path, { query });
 export const post = (path, body) => call("POST", path, { body: body ?? {} });
 export const patch = (path, body) => call("PATCH", path, { body });
+export const put = (path, body) => call("PUT", path, { body });
 export const del = (path) => call("DELETE", path);
 
 /** Every page of a paged list (`bookings`, `users`), up to `max` rows. */

@@ -80,10 +80,10 @@ export function showProblem(root, error) {
   const leftover = [];
   let first = null;
   for (const [name, messages] of Object.entries(errors)) {
-    const slot = root.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    const slot = errorSlot(root, name);
     const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
     if (slot) {
-      slot.textContent = text;
+      slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text;
       const input = root.querySelector(`[name="${CSS.escape(name)}"]`);
       if (input) {
         input.setAttribute("aria-invalid", "true");
@@ -98,6 +98,15 @@ export function showProblem(root, error) {
     alert.textContent = [error.message, ...leftover].join(" ");
   }
   (first || alert)?.focus?.();
+}
+
+/** The error place of `name`, or of the nearest part it belongs to ("a.b.0" → "a.b" → "a"). */
+function errorSlot(root, name) {
+  for (let part = name; part; part = part.includes(".") ? part.slice(0, part.lastIndexOf(".")) : "") {
+    const slot = root.querySelector(`[data-error-for="${CSS.escape(part)}"]`);
+    if (slot) return slot;
+  }
+  return null;
 }
 
 export function alertSlot(kind = "form-error") {

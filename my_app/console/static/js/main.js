@@ -4,8 +4,11 @@ import * as api from "./api.js";
 import { button, h, link, toast } from "./dom.js";
 import * as account from "./pages/account.js";
 import * as admin from "./pages/admin.js";
+import { calendar } from "./pages/calendar.js";
 import * as requests from "./pages/requests.js";
+import * as resource from "./pages/resource.js";
 import * as session from "./pages/session.js";
+import { decides } from "./rules.js";
 import { BASE, addRoutes, go, markCurrent, pageName, render, whoMaySee } from "./router.js";
 
 addRoutes({
@@ -17,10 +20,11 @@ addRoutes({
   account: ["Your account", "user", account.page],
   submit: ["New request", "user", requests.submit],
   requests: ["My requests", "user", requests.mine],
-  queue: ["Pending queue", "admin", admin.queue],
+  queue: ["Pending queue", "user", admin.queue], // admins, and approvers for their resources
   accepted: ["Accepted requests", "admin", admin.accepted],
-  calendar: ["Week calendar", "admin", admin.calendar],
+  calendar: ["Week calendar", "user", calendar],
   resources: ["Resources", "admin", admin.resources],
+  resource: ["Resource", "admin", resource.page],
   users: ["Users", "admin", admin.users],
 });
 
@@ -42,19 +46,28 @@ function drawNav() {
       );
     }
     items.push(
+      me.role === "admin" ? null : link(`${BASE}calendar`, "Calendar"),
       link(`${BASE}requests`, "My requests"),
       link(`${BASE}submit`, "New request"),
       link(`${BASE}account`, me.username, { class: "who", title: `Signed in as ${me.username} (${me.role})` }),
       button("Sign out", { class: "link-button", id: "sign-out", onclick: signOut }),
     );
   }
-  nav.replaceChildren(
-    h(
-      "ul",
-      {},
-      items.map((item) => h("li", {}, item)),
-    ),
+  const list = h(
+    "ul",
+    {},
+    items.filter(Boolean).map((item) => h("li", {}, item)),
   );
+  nav.replaceChildren(list);
+  markCurrent();
+  if (me && me.role !== "admin") offerQueue(me, list);
+}
+
+/** Approvers (of any resource) get the queue of their resources' requests. */
+async function offerQueue(me, list) {
+  const { resources } = await api.get("/resources");
+  if (api.user() !== me || !resources.some((r) => decides(me, r))) return;
+  list.prepend(h("li", {}, link(`${BASE}queue`, "Queue")));
   markCurrent();
 }
 

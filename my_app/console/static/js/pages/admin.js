@@ -1,4 +1,4 @@
-// The admins' side: the pending queue with overlaps, a week calendar, resources and users.
+// The deciders' side: the pending queue with overlaps (admins and approvers); resources and users (admins).
 
 import * as api from "../api.js";
 import {
@@ -16,25 +16,13 @@ import {
   toast,
 } from "../dom.js";
 import { go } from "../router.js";
-import {
-  MAX_DURATION_DAYS,
-  addDays,
-  clock,
-  dateKey,
-  day,
-  fromDateKey,
-  longDate,
-  overlaps,
-  span,
-  startOfWeek,
-  when,
-} from "../time.js";
+import { MAX_DURATION_DAYS, overlaps, span, when } from "../time.js";
 import { bookingCard, reasonAction, resourceNames } from "./requests.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Accepted requests of `resourceId` that could touch [from, to): any longer one starts within a week before. */
-async function acceptedAround(resourceId, from, to) {
+export async function acceptedAround(resourceId, from, to) {
   return api.all("/list_requests", "bookings", {
     status: "accepted",
     resource_id: resourceId,
@@ -164,80 +152,6 @@ function queueCard(booking, conflicts, resources, list) {
   });
 }
 
-export async function calendar(main, params) {
-  const resources = await resourceNames();
-  const resourceId = Number(params.get("resource")) || [...resources.keys()][0];
-  const start = startOfWeek(fromDateKey(params.get("week")) || new Date());
-  const end = addDays(start, 7);
-  const url = (week, id = resourceId) => `/app/calendar?resource=${id}&week=${dateKey(week)}`;
-  const picker = select(
-    [...resources.values()].map((r) => [String(r.id), r.active ? r.name : `${r.name} (inactive)`]),
-    { value: String(resourceId) },
-  );
-  const form = h(
-    "form",
-    { class: "toolbar" },
-    field("Resource", "resource", {}, { control: picker }),
-    h("button", { type: "submit" }, "Show"),
-  );
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    go(url(start, picker.value));
-  });
-  const nav = h(
-    "div",
-    { class: "toolbar" },
-    h("a", { class: "button", href: url(addDays(start, -7)) }, "← Previous week"),
-    h("a", { class: "button", href: url(startOfWeek(new Date())) }, "This week"),
-    h("a", { class: "button", href: url(end) }, "Next week →"),
-  );
-  const [accepted, pending] = await Promise.all([
-    acceptedAround(resourceId, start, end),
-    api.all("/list_requests", "bookings", {
-      status: "pending",
-      resource_id: resourceId,
-      from: new Date(start.getTime() - MAX_DURATION_DAYS * DAY_MS).toISOString(),
-      to: end.toISOString(),
-    }),
-  ]);
-  const bookings = [...accepted, ...pending].sort((a, b) => a.event_time.localeCompare(b.event_time));
-  const days = [];
-  for (let i = 0; i < 7; i++) {
-    const from = addDays(start, i);
-    const whole = { event_time: from.toISOString(), end_time: addDays(from, 1).toISOString() };
-    const today = dateKey(from) === dateKey(new Date());
-    const items = bookings
-      .filter((b) => overlaps(b, whole))
-      .map((b) => {
-        const s = new Date(Math.max(Date.parse(b.event_time), from.getTime()));
-        const e = new Date(Math.min(Date.parse(b.end_time), addDays(from, 1).getTime()));
-        return h(
-          "li",
-          { class: `slot slot-${b.status}` },
-          h("span", { class: "slot-time" }, `${clock(s)}–${clock(e)}`),
-          h("span", { class: "slot-topic" }, b.topic),
-          h("span", { class: "muted" }, `#${b.id} · ${b.requested_by.username} · `, badge(b.status)),
-        );
-      });
-    days.push(
-      h(
-        "section",
-        { class: today ? "day today" : "day", "aria-label": day(from) },
-        h("h2", {}, day(from)),
-        items.length ? h("ul", { class: "plain" }, items) : h("p", { class: "muted" }, "Free"),
-      ),
-    );
-  }
-  const resource = resources.get(resourceId);
-  main.append(
-    heading("Week calendar"),
-    form,
-    h("p", {}, h("strong", {}, resource ? resource.name : `Resource #${resourceId}`), ` · week of ${longDate(start)}`),
-    nav,
-    h("div", { class: "week" }, days),
-  );
-}
-
 export async function resources(main) {
   const { resources: rows } = await api.get("/resources");
   const createForm = h(
@@ -335,6 +249,7 @@ function resourceCard(resource) {
       { class: "actions" },
       edit,
       activate,
+      h("a", { class: "button", href: `/app/resource?id=${resource.id}` }, "Rules, approvers, blackouts"),
       h("a", { class: "button", href: `/app/calendar?resource=${resource.id}` }, "Week calendar"),
     ),
     rename,

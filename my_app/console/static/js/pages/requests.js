@@ -17,6 +17,7 @@ import {
   clearErrors,
 } from "../dom.js";
 import { go } from "../router.js";
+import { rulesList } from "../rules.js";
 import { pickerValue, span, when, withOffset, zone } from "../time.js";
 
 let countryList = null;
@@ -39,20 +40,30 @@ export async function submit(main) {
   const bookable = [...resources.values()].filter((r) => r.active);
   const soon = new Date(Date.now() + 2 * 60 * 60 * 1000); // on the hour, one to two hours ahead
   soon.setMinutes(0, 0, 0);
+  const picker = select(
+    bookable.map((r) => [String(r.id), r.name]),
+    { required: true, value: String(bookable[0]?.id) },
+  );
+  const rules = h("div", { class: "resource-rules", id: "resource-rules", "aria-live": "polite" });
+  const showRules = () => {
+    const resource = resources.get(Number(picker.value));
+    rules.replaceChildren(
+      ...(resource
+        ? [
+            h("h2", {}, `Rules of ${resource.name}`),
+            rulesList(resource),
+            link(`/app/calendar?resource=${resource.id}`, "See when it is busy or closed"),
+          ]
+        : []),
+    );
+  };
+  picker.addEventListener("change", showRules);
+  showRules();
   const form = h(
     "form",
     { class: "card", novalidate: true },
-    field(
-      "Resource",
-      "resource_id",
-      { required: true },
-      {
-        control: select(
-          bookable.map((r) => [String(r.id), r.name]),
-          { required: true },
-        ),
-      },
-    ),
+    field("Resource", "resource_id", { required: true }, { control: picker }),
+    rules,
     field("Topic", "topic", { required: true, maxlength: 200 }),
     h(
       "div",
@@ -115,7 +126,11 @@ export async function submit(main) {
     if (v["address.state"].trim()) body.address.state = v["address.state"];
     if (v["address.postal_code"].trim()) body.address.postal_code = v["address.postal_code"];
     const created = await api.post("/submit_request", body);
-    toast(`Request #${created.id} submitted; it is pending until an admin decides.`);
+    toast(
+      created.status === "accepted"
+        ? `Request #${created.id} is accepted.`
+        : `Request #${created.id} submitted; it is pending until an admin or approver decides.`,
+    );
     go("/app/requests");
   });
   main.append(heading("New booking request"), form);
