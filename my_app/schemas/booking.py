@@ -105,6 +105,9 @@ class BookingSchema(ma.Schema):
     reason = fields.String(allow_none=True)
     created_at = UTCTimestamp()
     updated_at = UTCTimestamp()
+    series_id = fields.Integer(
+        allow_none=True, metadata={"description": "The series it is an occurrence of; null if none"}
+    )
 
 
 BookingListSchema = page_of("bookings", BookingSchema)
@@ -112,6 +115,7 @@ BookingListSchema = page_of("bookings", BookingSchema)
 
 class MyBookingsQuerySchema(PageQuerySchema):
     status = Text(validate=validate.OneOf(BOOKING_STATUSES))
+    series_id = QueryInteger(validate=ID_RANGE)
 
 
 class BookingsQuerySchema(MyBookingsQuerySchema):
