@@ -207,10 +207,11 @@ def _accepted_meeting(resource_id: int, start: datetime, end: datetime) -> list[
     return list(db.session.execute(query))
 
 
-def _refused(refusals: dict[int, Refusal], what: str) -> Exception:
-    """The 409 (422 when only rules are broken) listing each refused occurrence."""
+def _refused(refusals: dict[int, Refusal], what: str, deciding: bool = False) -> Exception:
+    """The 409 listing each refused occurrence; on submission 422 when only rules are broken,
+    as for a one-off request."""
     listed = [refusal.shown() for refusal in refusals.values()]
-    if all(refusal.rule_only for refusal in refusals.values()):
+    if not deciding and all(refusal.rule_only for refusal in refusals.values()):
         errors: dict[str, list[str]] = {}
         for refusal in refusals.values():
             stamp = _iso(refusal.event_time)
@@ -401,7 +402,7 @@ def accept(
             # Notice and advance are judged from when the series was asked for.
             refusals = _refusals(resource, windows, pending[0].created_at)
         if refusals and on_conflict == "fail":
-            raise _refused(refusals, "nothing was accepted")
+            raise _refused(refusals, "nothing was accepted", deciding=True)
         refused = [pending[index].id for index in refusals]
         free = [b.id for index, b in enumerate(pending) if index not in refusals]
         rejected = bookings.move(refused, Status.PENDING, Status.REJECTED, actor=actor,
