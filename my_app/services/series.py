@@ -159,7 +159,10 @@ def _refusals(
     def refusal(index: int) -> Refusal:
         return found.setdefault(index, Refusal(windows[index][0]))
 
-    accepted = _accepted_meeting(resource.id, span[0] - buffer - LONGEST, span[1] + buffer)
+    reach = buffer + LONGEST  # an accepted request starting this much earlier may still meet
+    accepted = _accepted_meeting(
+        resource.id, rules.shifted(span[0], -reach), rules.shifted(span[1], buffer)
+    )
     accepted_starts = [row.event_time for row in accepted]
     blocked = blackouts.meeting(resource.id, span[0], span[1])
     for index, (start, end) in enumerate(windows):
@@ -172,11 +175,12 @@ def _refusals(
         if hits:
             refusal(index).reasons.append(blackouts.overlap_message(hits))
             refusal(index).rule_only = False
-        lowest = bisect_left(accepted_starts, start - buffer - LONGEST)
+        before, after = rules.shifted(start, -buffer), rules.shifted(end, buffer)
+        lowest = bisect_left(accepted_starts, rules.shifted(start, -reach))
         ids = sorted(
             row.id
-            for row in accepted[lowest : bisect_left(accepted_starts, end + buffer)]
-            if row.end_time > start - buffer
+            for row in accepted[lowest : bisect_left(accepted_starts, after)]
+            if row.end_time > before
         )
         if ids:
             refusal(index).reasons.append(bookings.in_the_way(ids, resource.buffer_minutes or 0))
@@ -288,6 +292,8 @@ def _plan(
     zone = ZoneInfo(resource.time_zone)
     starts = recurrence.occurrences(rule, fields["event_time"], zone, repeat["exdates"])
     duration = timedelta(minutes=fields["duration_minutes"])
+    if rules.shifted(starts[-1], duration + LONGEST) == rules.LATEST:
+        raise recurrence.refuse("The series must end well before the year 9999.")
     clash = recurrence.overlapping(starts, duration)
     if clash:
         earlier, later = (_iso(moment) for moment in clash)

@@ -7,6 +7,7 @@ from tests.support.api import assert_problem, booking_body
 BOOKING_FIELDS = {
     "id", "resource_id", "topic", "event_time", "duration_minutes", "end_time", "address",
     "status", "requested_by", "decided_by", "decided_at", "reason", "created_at", "updated_at",
+    "series_id",
 }  # fmt: skip
 
 
