@@ -252,3 +252,12 @@ def test_the_first_occurrence_must_be_in_the_future(api, people):
     body = series_body(room["id"], monday_in(3), "FREQ=DAILY;COUNT=2")
     body["event_time"] = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     assert "event_time" in assert_problem(submit_series(api, alice, body), 422)["errors"]
+
+
+def test_deleting_the_requester_deletes_their_series_and_its_occurrences(api, people):
+    admin, alice, room = people
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=DAILY;COUNT=3"))
+    assert api.client.delete(f"/user/{alice.id}", headers=admin.headers).status_code == 200
+    assert_problem(api.client.get(f"/series/{series['id']}", headers=admin.headers), 404)
+    listed = api.client.get("/list_requests", headers=admin.headers).json["bookings"]
+    assert listed == []

@@ -194,7 +194,8 @@ def test_each_accepted_occurrence_of_a_series_is_its_own_event_related_to_its_se
     assert len(related) == 4
     occurrences = [f"booking-{o['id']}@" for o in series["occurrences"]]
     grouped = {uid: group for uid, group in related.items() if uid.startswith(tuple(occurrences))}
-    assert len(grouped) == 3 and set(grouped.values()) == {f"series-{series['id']}@127.0.0.1"}
+    [group] = set(grouped.values())
+    assert len(grouped) == 3 and group.startswith(f"series-{series['id']}@")
     assert (
         related[next(uid for uid in related if uid.startswith(f"booking-{one_off['id']}@"))] == ""
     )
