@@ -198,7 +198,9 @@ def occurrences(
         until=min(until, horizon),
     )
     wanted = min(rule.count or MAX_OCCURRENCES + 1, MAX_OCCURRENCES + 1)
-    local = list(islice(_safely(expansion), wanted))
+    # dateutil drops microseconds; every occurrence keeps the first one's.
+    micro = local_first.microsecond
+    local = [moment.replace(microsecond=micro) for moment in islice(_safely(expansion), wanted)]
     if len(local) > MAX_OCCURRENCES:
         raise refuse(f"The rule has more than {MAX_OCCURRENCES} occurrences; end it sooner.")
     if local and (until > horizon or len(local) < (rule.count or 0)):

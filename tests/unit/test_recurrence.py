@@ -153,3 +153,9 @@ def test_overlapping_occurrences_are_found():
     starts = [local(2027, 3, 1, 10), local(2027, 3, 2, 10)]
     assert overlapping(starts, timedelta(hours=24)) is None
     assert overlapping(starts, timedelta(hours=25)) == tuple(starts)
+
+
+def test_the_first_occurrence_is_event_time_to_the_microsecond():
+    first = local(2027, 3, 1, 10, 0, 30, 250)
+    starts = occurrences(parse("FREQ=DAILY;COUNT=2"), first, BERLIN)
+    assert starts == [first, first + timedelta(days=1)]
