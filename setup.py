@@ -42,6 +42,7 @@ setup(
         "prometheus-client==0.26.0",
         "python-json-logger==4.2.0",
         "icalendar==7.3.0",
+        "python-dateutil==2.9.0.post0",  # series: RFC 5545 recurrence rules
         "orjson==3.13.0",
         "tzdata==2026.6",  # zoneinfo's IANA zones where the OS has none
     ],

@@ -5,6 +5,7 @@ from my_app.models.blackout import Blackout
 from my_app.models.booking import BookableResource, BookingHistory, BookingRequest, BookingStatus
 from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.idempotency import IdempotencyKey
+from my_app.models.series import BookingSeries
 from my_app.models.session import LoginSession
 from my_app.models.token import BlacklistEntry
 from my_app.models.user import User
@@ -17,6 +18,7 @@ __all__ = [
     "BookingEventAttempt",
     "BookingHistory",
     "BookingRequest",
+    "BookingSeries",
     "BookingStatus",
     "IdempotencyKey",
     "LoginSession",

@@ -138,6 +138,7 @@ class BookingRequest(db.Model):
         sa.Index(
             "ix_booking_requests_requester_event_time_id", "requested_by_id", "event_time", "id"
         ),
+        sa.Index("ix_booking_requests_series_event_time_id", "series_id", "event_time", "id"),
         # Events and webhooks name requests by id, after their deletion too: never reused.
         {"sqlite_autoincrement": True},
     )
@@ -163,6 +164,8 @@ class BookingRequest(db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The series the request is an occurrence of (services/series.py); None for a one-off.
+    series_id: Mapped[int | None] = mapped_column(sa.ForeignKey("booking_series.id"))
     # Bumped by every status change (the guarded UPDATE) and the check-in; the request's ETag.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,7 +3,7 @@
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from my_app.resources import auth, bookings, catalog, health, random_array, users
+from my_app.resources import auth, bookings, catalog, health, random_array, series, users
 from my_app.resources.base import Api
 from my_app.schemas.base import MAX_ID
 
@@ -36,6 +36,11 @@ ROUTES = [
     (bookings.CancelRequest, "/cancel_request"),
     (bookings.CheckinRequest, "/checkin_request"),
     (bookings.DeleteRequest, "/delete_request/<id:booking_id>"),
+    (series.SubmitSeries, "/submit_series"),
+    (series.SeriesItem, "/series/<id:series_id>"),
+    (series.AcceptSeries, "/accept_series"),
+    (series.RejectSeries, "/reject_series"),
+    (series.CancelSeries, "/cancel_series"),
     (catalog.ResourceList, "/resources"),
     (catalog.ResourceImport, "/resources/import"),
     (catalog.ResourceItem, "/resources/<id:resource_id>"),

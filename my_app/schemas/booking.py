@@ -106,6 +106,9 @@ class BookingSchema(ma.Schema):
     created_at = UTCTimestamp()
     updated_at = UTCTimestamp()
     checked_in_at = UTCTimestamp(allow_none=True)
+    series_id = fields.Integer(
+        allow_none=True, metadata={"description": "The series it is an occurrence of; null if none"}
+    )
 
 
 BookingListSchema = page_of("bookings", BookingSchema)
@@ -113,6 +116,7 @@ BookingListSchema = page_of("bookings", BookingSchema)
 
 class MyBookingsQuerySchema(PageQuerySchema):
     status = Text(validate=validate.OneOf(BOOKING_STATUSES))
+    series_id = QueryInteger(validate=ID_RANGE)
 
 
 class BookingsQuerySchema(MyBookingsQuerySchema):

@@ -44,8 +44,12 @@ def refuse_overlap(resource_id: int, start: datetime, end: datetime) -> None:
     """409 naming the blackouts of the resource that [start, end) overlaps, if any."""
     found = meeting(resource_id, start, end)
     if found:
-        named = ", ".join(_name(blackout) for blackout in found)
-        raise Conflict(f"The request overlaps blackout(s) of the resource: {named}.")
+        raise Conflict(overlap_message(found))
+
+
+def overlap_message(found: list[Blackout]) -> str:
+    named = ", ".join(_name(blackout) for blackout in found)
+    return f"The request overlaps blackout(s) of the resource: {named}."
 
 
 def _name(blackout: Blackout) -> str:

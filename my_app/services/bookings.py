@@ -131,6 +131,7 @@ def _list(
     status: str | None = None,
     resource_id: int | None = None,
     requested_by: int | None = None,
+    series_id: int | None = None,
     from_: datetime | None = None,
     to: datetime | None = None,
     resource_ids: Collection[int] | None = None,
@@ -143,6 +144,7 @@ def _list(
         (BookingRequest.status, status),
         (BookingRequest.resource_id, resource_id),
         (BookingRequest.requested_by_id, requested_by),
+        (BookingRequest.series_id, series_id),
     ):
         if value is not None:
             query = query.where(column == value)
@@ -223,11 +225,14 @@ def conflicts(booking: BookingRequest, resource: BookableResource) -> list[str]:
     """What keeps `booking` from being accepted, one sentence per kind; none if it is free."""
     buffer = resource.buffer_minutes or 0
     ids = accepted_near(booking, buffer)
-    if not ids:
-        return []
+    return [in_the_way(ids, buffer)] if ids else []
+
+
+def in_the_way(ids: Iterable[int], buffer: int) -> str:
+    """The sentence naming accepted requests that a request overlaps or comes too close to."""
     listed = ", ".join(str(i) for i in ids)
     too_close = f" or comes closer than the resource's {buffer}-minute buffer to" if buffer else ""
-    return [f"The request overlaps{too_close} accepted request(s) {listed} of the same resource."]
+    return f"The request overlaps{too_close} accepted request(s) {listed} of the same resource."
 
 
 def _conflict(booking: BookingRequest) -> Conflict:
@@ -330,8 +335,7 @@ def move(
         identity.as_user(actor)  # the event names the decider: from the session, not a query
     moved = _as_moved(dict(rows), values)
     _write_history([booking.id for booking in moved], from_status, values)
-    for booking in moved:
-        outbox.record(booking, f"booking.{to_status}")
+    outbox.record_many(moved, f"booking.{to_status}")
     metrics.transition(to_status, len(moved))
     return moved
 

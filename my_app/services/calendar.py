@@ -139,6 +139,8 @@ def _event(booking: BookingRequest, host: str, detailed: bool):
     event.add("dtend", booking.end_time)
     event.add("status", "CONFIRMED")
     event.add("transp", "OPAQUE")
+    if booking.series_id is not None:  # each occurrence its own event, grouped by its series
+        event.add("related-to", f"series-{booking.series_id}@{host}")
     if detailed:
         event.add("summary", booking.topic)
         event.add("location", _place(booking))

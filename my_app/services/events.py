@@ -47,23 +47,33 @@ _event_schema = EventSchema()
 def record(booking: BookingRequest, type: str) -> str:
     """Add the event `type` (`booking.accepted`, …) of `booking`, as it is now; no commit.
     Returns the event's id."""
+    return record_many([booking], type)[0]
+
+
+def record_many(bookings: Iterable[BookingRequest], type: str) -> list[str]:
+    """`record` for each of `bookings`, in one statement; their events' ids."""
     now = utcnow()
-    event_id = str(uuid.uuid4())
-    body = _event_schema.dump({"id": event_id, "type": type, "occurred_at": now, "data": booking})
-    # On the table: written at once, with none of the ORM's bookkeeping.
-    db.session.execute(
-        sa.insert(BookingEvent.__table__).values(
-            id=event_id,
-            type=type,
-            booking_id=booking.id,
-            occurred_at=now,
-            payload=orjson.dumps(body).decode(),  # compact UTF-8, as json.dumps(…) would be
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
+    rows = []
+    for booking in bookings:
+        event_id = str(uuid.uuid4())
+        body = _event_schema.dump(
+            {"id": event_id, "type": type, "occurred_at": now, "data": booking}
         )
-    )
-    return event_id
+        rows.append(
+            {
+                "id": event_id,
+                "type": type,
+                "booking_id": booking.id,
+                "occurred_at": now,
+                "payload": orjson.dumps(body).decode(),  # compact UTF-8, as json.dumps(…)
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+        )
+    if rows:  # on the table: written at once, with none of the ORM's bookkeeping
+        db.session.execute(sa.insert(BookingEvent.__table__), rows)
+    return [row["id"] for row in rows]
 
 
 def record_owner_deleted(user_id: int) -> None:

@@ -10,6 +10,7 @@ requester); SQLite's write transactions take turns anyway.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,28 +28,51 @@ COUNTED = (BookingStatus.PENDING, BookingStatus.ACCEPTED)
 def require_room(requester: User, resource: BookableResource, start: datetime, minutes: int):
     """409 if `minutes` more from `start` would pass the requester's quota; inside the
     submit's transaction, before its insert. Admins and the resource's approvers have none."""
-    if resource.quota_minutes is None or requester.is_admin:
-        return
+    refused = refusals(requester, resource, [start], minutes)
+    if refused:
+        raise Conflict(refused[0])
+
+
+def refusals(
+    requester: User, resource: BookableResource, starts: list[datetime], minutes: int
+) -> dict[int, str]:
+    """For a series: the index of each of `starts` (in order) that would pass the quota,
+    with why, counting the requester's requests and the series' own earlier starts that
+    fit. One query; inside the submit's transaction, as `require_room`."""
+    if resource.quota_minutes is None or requester.is_admin or not starts:
+        return {}
     if is_approver(requester, resource.id):
-        return
+        return {}
     _take_turn(resource.id, requester.id)
     zone = ZoneInfo(resource.time_zone)
-    (first, after), period = rules.quota_period(resource.quota_per, zone, start)
+    periods = [rules.quota_period(resource.quota_per, zone, start) for start in starts]
     column_type = BookingRequest.event_time.type
-    used = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(BookingRequest.duration_minutes), 0)).where(
+    rows = db.session.execute(
+        sa.select(BookingRequest.event_time, BookingRequest.duration_minutes).where(
             BookingRequest.resource_id == resource.id,
             BookingRequest.requested_by_id == requester.id,
             BookingRequest.status.in_(COUNTED),
-            BookingRequest.event_time >= sa.literal(first, column_type),
-            BookingRequest.event_time < sa.literal(after, column_type),
+            BookingRequest.event_time >= sa.literal(periods[0][0][0], column_type),
+            BookingRequest.event_time < sa.literal(periods[-1][0][1], column_type),
         )
     )
-    if used + minutes > resource.quota_minutes:
-        raise Conflict(
-            f"The request would pass your quota of {_hours(resource.quota_minutes)} hours per "
-            f"{resource.quota_per} for {period}: {_hours(used)} hours are already requested."
-        )
+    used: Counter[datetime] = Counter()
+    for start, duration in rows:
+        used[rules.quota_period(resource.quota_per, zone, start)[0][0]] += duration
+    refused = {}
+    for index, ((first, _after), period) in enumerate(periods):
+        if used[first] + minutes > resource.quota_minutes:
+            refused[index] = _passed(resource, period, used[first])
+        else:
+            used[first] += minutes
+    return refused
+
+
+def _passed(resource: BookableResource, period: str, used: int) -> str:
+    return (
+        f"The request would pass your quota of {_hours(resource.quota_minutes)} hours per "
+        f"{resource.quota_per} for {period}: {_hours(used)} hours are already requested."
+    )
 
 
 def _take_turn(resource_id: int, requester_id: int) -> None:

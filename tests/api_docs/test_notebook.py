@@ -14,5 +14,6 @@ def test_api_usage_notebook_runs_green_against_a_live_server():
                      "a reset link is on its way", "Password changed.",
                      "has been used already", "checked_in_at",
                      "Check-in is open from", "within one opening span", "carol's queue:",
-                     "Fire drill", "Write a quota as hours/period"):  # fmt: skip
+                     "Fire drill", "Write a quota as hours/period",
+                     "10:00 CEST", "rejected conflict"):  # fmt: skip
         assert expected in text, expected

@@ -8,6 +8,7 @@ BOOKING_FIELDS = {
     "id", "resource_id", "topic", "event_time", "duration_minutes", "end_time", "address",
     "status", "requested_by", "decided_by", "decided_at", "reason", "created_at", "updated_at",
     "checked_in_at",
+    "series_id",
 }  # fmt: skip
 
 

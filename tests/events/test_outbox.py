@@ -86,8 +86,8 @@ def test_a_change_whose_event_cannot_be_written_does_not_happen(app, api, people
         real_record(*args, **kwargs)
         raise RuntimeError("the outbox is broken")
 
-    real_record = events.record
-    monkeypatch.setattr(events, "record", record_then_fail)
+    real_record = events.record_many  # what a move records its events with
+    monkeypatch.setattr(events, "record_many", record_then_fail)
     assert api.decide(admin, "accept", booking["id"]).status_code == 500
     shown = api.client.get(f"/request/{booking['id']}", headers=admin.headers).json
     assert shown["status"] == "pending"

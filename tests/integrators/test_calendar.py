@@ -179,3 +179,23 @@ def test_rotating_the_link_revokes_the_old_one(api):
     assert (
         api.client.post("/resources/999/calendar_token", headers=admin.headers).status_code == 404
     )
+
+
+def test_each_accepted_occurrence_of_a_series_is_its_own_event_related_to_its_series(api):
+    from tests.bookings.series_steps import decide_series, series_body, series_of
+    from tests.support.api import monday_in
+
+    admin, requester = api.admin(), api.user()
+    series = series_of(api, requester, series_body(1, monday_in(3), "FREQ=WEEKLY;COUNT=3"))
+    assert decide_series(api, admin, "accept", series["id"]).status_code == 200
+    one_off = _accepted(api, admin, requester, 48)
+    events = _events(_feed(api, admin))
+    related = {str(e["UID"]): str(e.get("RELATED-TO", "")) for e in events}
+    assert len(related) == 4
+    occurrences = [f"booking-{o['id']}@" for o in series["occurrences"]]
+    grouped = {uid: group for uid, group in related.items() if uid.startswith(tuple(occurrences))}
+    [group] = set(grouped.values())
+    assert len(grouped) == 3 and group.startswith(f"series-{series['id']}@")
+    assert (
+        related[next(uid for uid in related if uid.startswith(f"booking-{one_off['id']}@"))] == ""
+    )

@@ -1,0 +1,505 @@
+"""Series: a booking request that recurs by a rule, one ordinary request per occurrence.
+
+The rule is expanded in the resource's zone (services/recurrence.py). Every
+occurrence is checked as a one-off request would be — the resource's rules,
+its blackouts, accepted bookings in the way, the requester's quota counting
+the series' own occurrences — but in bulk: one query per kind of check for the
+whole series, then each occurrence in Python. With `on_conflict: "fail"` one
+refused occurrence refuses the whole series (409, or 422 when only rules are
+broken) and lists each; with `"skip"` the refused ones are left out and listed
+under `skipped`. The occurrences, their history rows and their events are
+inserted a statement each, whatever their number.
+
+Decisions take the whole series (from `from` on) in one transaction, through
+`bookings.move`, the one status change: one history row and one event per
+occurrence moved, as if decided alone, and one e-mail to the requester per
+decision. Accepting takes the resource's turn first, as a one-off accept does,
+so the database's overlap and buffer rules see every acceptance committed
+before. Occurrences that have started are never decided again nor reported as
+conflicts.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from my_app import metrics
+from my_app.errors import Conflict, NotFound, UnprocessableEntity
+from my_app.extensions import db
+from my_app.models import (
+    BookableResource,
+    BookingHistory,
+    BookingRequest,
+    BookingSeries,
+    BookingStatus,
+    User,
+)
+from my_app.models.booking import MAX_DURATION_MINUTES
+from my_app.models.types import utcnow
+from my_app.services import (
+    approvers,
+    blackouts,
+    bookings,
+    catalog,
+    identity,
+    mail,
+    quota,
+    recurrence,
+    rules,
+)
+from my_app.services import events as outbox
+from my_app.services.permissions import (
+    require_approver_or_admin,
+    require_owner_approver_or_admin,
+)
+from my_app.services.transaction import transaction
+
+Status = BookingStatus
+CONFLICT = "conflict"  # the reason of an occurrence rejected on acceptance for a conflict
+LONGEST = timedelta(minutes=MAX_DURATION_MINUTES)
+
+
+@dataclass
+class Refusal:
+    """Why one occurrence cannot be booked: `conflicts` names the requests in the way;
+    `rule_only` when nothing but the resource's rules refuse it."""
+
+    event_time: datetime
+    reasons: list[str] = field(default_factory=list)
+    conflicts: list[int] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    rule_only: bool = True
+
+    def shown(self) -> dict[str, Any]:
+        """As listed under `skipped` (and stored so): the time in UTC ISO 8601."""
+        return {"event_time": _iso(self.event_time), "reason": " ".join(self.reasons),
+                "conflicts": self.conflicts}  # fmt: skip
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _get(series_id: int) -> BookingSeries:
+    series = db.session.get(BookingSeries, series_id)
+    if series is None:
+        raise NotFound(f"There is no series {series_id}.")
+    return series
+
+
+def _occurrences(series_id: int) -> list[BookingRequest]:
+    query = (
+        sa.select(BookingRequest)
+        .where(BookingRequest.series_id == series_id)
+        .order_by(BookingRequest.event_time, BookingRequest.id)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+def shown(
+    series: BookingSeries, occurrences: list[BookingRequest], skipped: list | None = None
+) -> dict[str, Any]:
+    """The series as the API shows it."""
+    return {
+        "id": series.id,
+        "resource_id": series.resource_id,
+        "rrule": series.rrule,
+        "time_zone": series.time_zone,
+        "exdates": series.exdates,
+        "requested_by": series.requested_by,
+        "created_at": series.created_at,
+        "occurrences": occurrences,
+        "skipped": series.skipped if skipped is None else skipped,
+    }
+
+
+def get_series(actor: User, series_id: int) -> dict[str, Any]:
+    """The series and its occurrences (its requester, an approver of its resource, an admin)."""
+    series = _visible(actor, series_id)
+    return shown(series, _occurrences(series_id))
+
+
+def _visible(actor: User, series_id: int) -> BookingSeries:
+    series = _get(series_id)
+    require_owner_approver_or_admin(
+        actor,
+        series.requested_by_id,
+        series.resource_id,
+        "see your own series and those of the resources you approve",
+    )
+    return series
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _refusals(
+    resource: BookableResource,
+    windows: list[tuple[datetime, datetime]],
+    asked_at: datetime,
+    requester: User | None = None,
+) -> dict[int, Refusal]:
+    """The occurrences (by index of `windows`, sorted by start) that cannot be booked, and
+    why: the resource's rules, its blackouts, accepted requests in the way (within its
+    buffer), and — given the `requester` — the quota, counting the occurrences that fit."""
+    zone = ZoneInfo(resource.time_zone)
+    buffer = timedelta(minutes=resource.buffer_minutes or 0)
+    span = (windows[0][0], windows[-1][1])
+    found: dict[int, Refusal] = {}
+
+    def refusal(index: int) -> Refusal:
+        return found.setdefault(index, Refusal(windows[index][0]))
+
+    reach = buffer + LONGEST  # an accepted request starting this much earlier may still meet
+    accepted = _accepted_meeting(
+        resource.id, rules.shifted(span[0], -reach), rules.shifted(span[1], buffer)
+    )
+    accepted_starts = [row.event_time for row in accepted]
+    blocked = blackouts.meeting(resource.id, span[0], span[1])
+    for index, (start, end) in enumerate(windows):
+        broken = rules.violations(resource.rules, zone, start, end, asked_at)
+        if broken:
+            refusal(index).reasons += [m for messages in broken.values() for m in messages]
+            for name, messages in broken.items():
+                refusal(index).errors.setdefault(name, []).extend(messages)
+        hits = [b for b in blocked if b.start_time < end and b.end_time > start]
+        if hits:
+            refusal(index).reasons.append(blackouts.overlap_message(hits))
+            refusal(index).rule_only = False
+        before, after = rules.shifted(start, -buffer), rules.shifted(end, buffer)
+        lowest = bisect_left(accepted_starts, rules.shifted(start, -reach))
+        ids = sorted(
+            row.id
+            for row in accepted[lowest : bisect_left(accepted_starts, after)]
+            if row.end_time > before
+        )
+        if ids:
+            refusal(index).reasons.append(bookings.in_the_way(ids, resource.buffer_minutes or 0))
+            refusal(index).conflicts += ids
+            refusal(index).rule_only = False
+    if requester is not None:
+        free = [index for index in range(len(windows)) if index not in found]
+        minutes = int((windows[0][1] - windows[0][0]) / timedelta(minutes=1))
+        starts = [windows[index][0] for index in free]
+        for position, reason in quota.refusals(requester, resource, starts, minutes).items():
+            refusal(free[position]).reasons.append(reason)
+            refusal(free[position]).rule_only = False
+    return dict(sorted(found.items()))
+
+
+def _accepted_meeting(resource_id: int, start: datetime, end: datetime) -> list[sa.Row]:
+    """(id, event_time, end_time) of the resource's accepted requests meeting [start, end),
+    by start."""
+    query = (
+        sa.select(BookingRequest.id, BookingRequest.event_time, BookingRequest.end_time)
+        .where(
+            BookingRequest.resource_id == resource_id,
+            BookingRequest.status == Status.ACCEPTED,
+            bookings.meets(start, end),
+        )
+        .order_by(BookingRequest.event_time, BookingRequest.id)
+    )
+    return list(db.session.execute(query))
+
+
+def _refused(refusals: dict[int, Refusal], what: str, deciding: bool = False) -> Exception:
+    """The 409 listing each refused occurrence; on submission 422 when only rules are broken,
+    as for a one-off request."""
+    listed = [refusal.shown() for refusal in refusals.values()]
+    if not deciding and all(refusal.rule_only for refusal in refusals.values()):
+        errors: dict[str, list[str]] = {}
+        for refusal in refusals.values():
+            stamp = _iso(refusal.event_time)
+            for name, messages in refusal.errors.items():
+                errors.setdefault(name, []).extend(f"{stamp}: {m}" for m in messages)
+        error = UnprocessableEntity(
+            errors, f"{len(listed)} occurrence(s) break the resource's booking rules; {what}."
+        )
+        error.extra["occurrences"] = listed
+        return error
+    return Conflict(
+        f"{len(listed)} occurrence(s) conflict or break the resource's rules; {what}.",
+        occurrences=listed,
+    )
+
+
+# ---------------------------------------------------------------- submitting
+
+
+def submit(
+    requester: User,
+    resource_id: int,
+    address: dict,
+    repeat: dict,
+    on_conflict: str = "fail",
+    dry_run: bool = False,
+    **fields,
+) -> dict[str, Any]:
+    """A new series of pending requests (accepted at once under `approval: "auto"` when
+    nothing is in the way); `dry_run` answers the same and stores nothing. `repeat` is
+    the body's `recurrence`: `rrule` and `exdates`."""
+    rule = recurrence.parse(repeat["rrule"])
+    now = utcnow()
+    if dry_run:
+        return _plan(requester, resource_id, address, repeat, rule, on_conflict, now, fields)
+    with transaction(conflict=_in_the_way, keep_state=True):
+        planned = _plan(
+            requester, resource_id, address, repeat, rule, on_conflict, now, fields, True
+        )
+        resource = catalog.get_resource(resource_id)
+        series = BookingSeries(
+            resource_id=resource_id,
+            rrule=repeat["rrule"],
+            time_zone=resource.time_zone,
+            exdates=[moment.isoformat() for moment in repeat["exdates"]],
+            skipped=planned["skipped"],
+            requested_by=identity.as_user(requester),
+            created_at=now,
+        )
+        db.session.add(series)
+        db.session.flush()
+        occurrences = _insert(series, planned["occurrences"], requester, now)
+        if resource.approval == "auto":
+            bookings.move([b.id for b in occurrences], Status.PENDING, Status.ACCEPTED)
+        deciders = approvers.to_tell(occurrences[0]) if resource.approval != "auto" else []
+    _tell_approvers(series, occurrences, deciders)
+    return shown(series, occurrences)
+
+
+def _plan(
+    requester: User,
+    resource_id: int,
+    address: dict,
+    repeat: dict,
+    rule: recurrence.Rule,
+    on_conflict: str,
+    now: datetime,
+    fields: dict,
+    writing: bool = False,
+) -> dict[str, Any]:
+    """What submitting the series would store: its occurrences (not added to the session)
+    and what is skipped; 409/422 under `fail` if any occurrence is refused."""
+    resource = catalog.get_resource(resource_id, bookable=True)
+    zone = ZoneInfo(resource.time_zone)
+    starts = recurrence.occurrences(rule, fields["event_time"], zone, repeat["exdates"])
+    duration = timedelta(minutes=fields["duration_minutes"])
+    if rules.shifted(starts[-1], duration + LONGEST) == rules.LATEST:
+        raise recurrence.refuse("The series must end well before the year 9999.")
+    clash = recurrence.overlapping(starts, duration)
+    if clash:
+        earlier, later = (_iso(moment) for moment in clash)
+        raise recurrence.refuse(
+            f"Occurrences would overlap: the one at {earlier} lasts until after the next "
+            f"starts ({later}); shorten duration_minutes or space the occurrences out."
+        )
+    if writing and resource.approval == "auto":
+        catalog.take_turn(resource_id)  # what follows sees every acceptance committed before
+    windows = [(start, start + duration) for start in starts]
+    refusals = _refusals(resource, windows, now, requester)
+    kept = [start for index, start in enumerate(starts) if index not in refusals]
+    if refusals and (on_conflict == "fail" or not kept):
+        raise _refused(refusals, "nothing was stored" if on_conflict == "fail" else "none is left")
+    status = Status.ACCEPTED if resource.approval == "auto" and not writing else Status.PENDING
+    occurrences = [
+        _occurrence(requester, resource_id, address, fields, start, duration, status, now)
+        for start in kept
+    ]
+    skipped = [refusal.shown() for refusal in refusals.values()]
+    return {
+        "id": None,
+        "resource_id": resource_id,
+        "rrule": repeat["rrule"],
+        "time_zone": resource.time_zone,
+        "exdates": [moment.isoformat() for moment in repeat["exdates"]],
+        "requested_by": requester,
+        "created_at": now,
+        "occurrences": occurrences,
+        "skipped": skipped,
+    }
+
+
+def _occurrence(
+    requester: User,
+    resource_id: int,
+    address: dict,
+    fields: dict,
+    start: datetime,
+    duration: timedelta,
+    status: str,
+    now: datetime,
+) -> BookingRequest:
+    """One occurrence as it would be stored (not added to the session)."""
+    return BookingRequest(
+        resource_id=resource_id,
+        topic=fields["topic"],
+        event_time=start,
+        duration_minutes=fields["duration_minutes"],
+        end_time=start + duration,
+        status=status,
+        requested_by=identity.as_user(requester),
+        created_at=now,
+        updated_at=now,
+        version=1,
+        **address,
+    )
+
+
+def _insert(
+    series: BookingSeries, planned: list[BookingRequest], requester: User, now: datetime
+) -> list[BookingRequest]:
+    """Insert the occurrences, their submission history and `booking.submitted` events: a
+    statement each."""
+    columns = ("resource_id", "topic", "event_time", "duration_minutes", "end_time", "street",
+               "city", "state", "postal_code", "country", "status", "created_at",
+               "updated_at")  # fmt: skip
+    rows = [{**{c: getattr(b, c) for c in columns}, "requested_by_id": requester.id,
+             "series_id": series.id} for b in planned]  # fmt: skip
+    inserted = list(
+        db.session.scalars(
+            sa.insert(BookingRequest).returning(BookingRequest, sort_by_parameter_order=True),
+            rows,
+        ).unique()
+    )
+    db.session.execute(
+        sa.insert(BookingHistory.__table__),
+        [{"booking_id": booking.id, "from_status": None, "to_status": Status.PENDING,
+          "actor_id": requester.id, "at": now, "reason": None} for booking in inserted],
+    )  # fmt: skip
+    outbox.record_many(inserted, "booking.submitted")
+    metrics.transition(Status.PENDING, len(inserted))
+    return inserted
+
+
+def _in_the_way() -> Conflict:
+    # The database refused an overlap that another acceptance committed in the meantime.
+    return Conflict("Another request was accepted in the way of the series; try again.")
+
+
+# ---------------------------------------------------------------- deciding
+
+
+def accept(
+    actor: User, series_id: int, from_: datetime | None = None, on_conflict: str = "fail"
+) -> dict[str, Any]:
+    """Accept every pending occurrence that has not started (from `from_` on) in one
+    transaction; under `fail` one refused occurrence changes nothing (409), under `skip`
+    the refused ones are rejected with the reason `conflict`."""
+    require_approver_or_admin(actor)
+    with transaction(conflict=_in_the_way, keep_state=True):
+        series = _get(series_id)
+        require_approver_or_admin(actor, series.resource_id)
+        # Accepts and blackouts of one resource take turns: what follows sees them all.
+        catalog.take_turn(series.resource_id)
+        resource = catalog.get_resource(series.resource_id, fresh=True)
+        now = utcnow()
+        pending = _pending(series_id, (Status.PENDING,), max(from_ or now, now))
+        refusals = {}
+        if pending:
+            windows = [(b.event_time, b.end_time) for b in pending]
+            # Notice and advance are judged from when the series was asked for.
+            refusals = _refusals(resource, windows, pending[0].created_at)
+        if refusals and on_conflict == "fail":
+            raise _refused(refusals, "nothing was accepted", deciding=True)
+        refused = [pending[index].id for index in refusals]
+        free = [b.id for index, b in enumerate(pending) if index not in refusals]
+        rejected = bookings.move(refused, Status.PENDING, Status.REJECTED, actor=actor,
+                                 reason=CONFLICT)  # fmt: skip
+        accepted = bookings.move(free, Status.PENDING, Status.ACCEPTED, actor=actor)
+        if refusals:
+            series.skipped = [*series.skipped, *(r.shown() for r in refusals.values())]
+        occurrences = _occurrences(series_id)
+    _tell_requester(series, actor, accepted, Status.ACCEPTED, rejected)
+    return shown(series, occurrences)
+
+
+def reject(
+    actor: User, series_id: int, from_: datetime | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    """Reject every pending occurrence that has not started (from `from_` on)."""
+    require_approver_or_admin(actor)
+    with transaction(keep_state=True):
+        series = _get(series_id)
+        require_approver_or_admin(actor, series.resource_id)
+        ids = [b.id for b in _pending(series_id, (Status.PENDING,), from_ or utcnow())]
+        moved = bookings.move(ids, Status.PENDING, Status.REJECTED, actor=actor, reason=reason)
+        occurrences = _occurrences(series_id)
+    _tell_requester(series, actor, moved, Status.REJECTED)
+    return shown(series, occurrences)
+
+
+def cancel(
+    actor: User, series_id: int, from_: datetime | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    """Cancel every pending or accepted occurrence that has not started (from `from_` on)
+    (its requester, an approver of its resource, an admin)."""
+    with transaction(keep_state=True):
+        series = _visible(actor, series_id)
+        found = _pending(series_id, (Status.PENDING, Status.ACCEPTED), from_ or utcnow())
+        moved = []
+        for status in (Status.PENDING, Status.ACCEPTED):
+            ids = [b.id for b in found if b.status == status]
+            moved += bookings.move(ids, status, Status.CANCELLED, actor=actor, reason=reason)
+        occurrences = _occurrences(series_id)
+    _tell_requester(series, actor, moved, Status.CANCELLED)
+    return shown(series, occurrences)
+
+
+def _pending(series_id: int, statuses: tuple[str, ...], since: datetime) -> list[BookingRequest]:
+    """The series' occurrences in `statuses` starting at `since` or later, by start."""
+    column_type = BookingRequest.event_time.type
+    query = (
+        sa.select(BookingRequest)
+        .where(
+            BookingRequest.series_id == series_id,
+            BookingRequest.status.in_(statuses),
+            BookingRequest.event_time >= sa.literal(since, column_type),
+        )
+        .order_by(BookingRequest.event_time, BookingRequest.id)
+    )
+    return list(db.session.scalars(query).unique())
+
+
+# ---------------------------------------------------------------- telling
+
+
+def _tell_requester(
+    series: BookingSeries,
+    actor: User,
+    moved: list[BookingRequest],
+    status: str,
+    rejected: list[BookingRequest] = (),
+) -> None:
+    """One e-mail to the requester per decision on the series, after the commit, if someone
+    else (or an admin) made it and it moved anything."""
+    if not moved and not rejected:
+        return
+    if not actor.is_admin and actor.id == series.requested_by_id:
+        return
+    subject, body = mail.render(
+        "series_decided", series=series, status=status, moved=moved, rejected=list(rejected)
+    )
+    mail.send_mail_later(series.requested_by.email, subject, body)
+
+
+def _tell_approvers(
+    series: BookingSeries, occurrences: list[BookingRequest], deciders: list[sa.Row]
+) -> None:
+    if not deciders:
+        return
+    subject, body = mail.render(
+        "series_waiting",
+        series=series,
+        occurrences=occurrences,
+        resource_name=deciders[0].resource_name,
+    )
+    for decider in deciders:
+        mail.send_mail_later(decider.email, subject, body)

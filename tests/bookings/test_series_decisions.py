@@ -1,0 +1,170 @@
+"""Deciding a series: every occurrence at once, in one transaction, from `from` on; one
+history entry and event per occurrence, one e-mail per decision."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from my_app.extensions import db
+from my_app.models import BookingEvent, BookingRequest
+from tests.bookings.series_steps import BERLIN, decide_series, series_body, series_of
+from tests.support.api import assert_problem, local_time, monday_in
+
+
+@pytest.fixture
+def setting(api):
+    admin, alice = api.admin(), api.user()
+    room = api.resource(admin, time_zone=BERLIN)
+    return admin, alice, room
+
+
+def _statuses(series: dict) -> list[str]:
+    return [o["status"] for o in series["occurrences"]]
+
+
+def _event_types(app, ids: list[int]) -> list[str]:
+    with app.app_context():
+        types = db.session.scalars(
+            sa.select(BookingEvent.type).where(BookingEvent.booking_id.in_(ids))
+        ).all()
+        db.session.rollback()
+    return sorted(types)
+
+
+def _accepted_one_off(api, admin, room, start: str) -> dict:
+    booking = api.booking(api.user(), resource_id=room["id"], event_time=start)
+    assert api.decide(admin, "accept", booking["id"]).status_code == 200
+    return booking
+
+
+def test_accept_accepts_every_occurrence_with_history_events_and_one_mail(app, api, setting):
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=5"))
+    api.mailbox.clear()
+    response = decide_series(api, admin, "accept", series["id"])
+    assert response.status_code == 200, response.json
+    assert _statuses(response.json) == ["accepted"] * 5
+    assert {o["decided_by"]["id"] for o in response.json["occurrences"]} == {admin.id}
+    ids = [o["id"] for o in series["occurrences"]]
+    assert _event_types(app, ids) == ["booking.accepted"] * 5 + ["booking.submitted"] * 5
+    history = api.client.get(f"/request/{ids[3]}/history", headers=alice.headers).json
+    assert [h["to_status"] for h in history["history"]] == ["pending", "accepted"]
+    [mail] = api.mailbox.to(alice.email)
+    assert f"series #{series['id']}" in mail["Subject"] and "accepted" in mail["Subject"]
+
+
+def test_accept_fail_with_one_conflict_is_409_listing_it_and_changes_nothing(api, setting):
+    admin, alice, room = setting
+    day = monday_in(3)
+    series = series_of(api, alice, series_body(room["id"], day, "FREQ=WEEKLY;COUNT=4"))
+    taken = _accepted_one_off(api, admin, room, local_time(BERLIN, day + timedelta(21), "10:30"))
+    problem = assert_problem(decide_series(api, admin, "accept", series["id"]), 409)
+    [listed] = problem["occurrences"]
+    assert listed["conflicts"] == [taken["id"]]
+    assert listed["event_time"] == series["occurrences"][3]["event_time"]
+    seen = api.client.get(f"/series/{series['id']}", headers=admin.headers).json
+    assert _statuses(seen) == ["pending"] * 4
+
+
+def test_accept_skip_rejects_the_conflicting_ones_with_reason_conflict(api, setting):
+    admin, alice, room = setting
+    day = monday_in(3)
+    series = series_of(api, alice, series_body(room["id"], day, "FREQ=WEEKLY;COUNT=4"))
+    taken = _accepted_one_off(api, admin, room, local_time(BERLIN, day + timedelta(7), "09:30"))
+    api.mailbox.clear()
+    response = decide_series(api, admin, "accept", series["id"], on_conflict="skip")
+    assert response.status_code == 200, response.json
+    assert _statuses(response.json) == ["accepted", "rejected", "accepted", "accepted"]
+    assert response.json["occurrences"][1]["reason"] == "conflict"
+    assert response.json["skipped"][-1]["conflicts"] == [taken["id"]]
+    assert len(api.mailbox.to(alice.email)) == 1
+
+
+def test_accept_from_leaves_earlier_occurrences_pending_and_ignores_their_conflicts(api, setting):
+    admin, alice, room = setting
+    day = monday_in(3)
+    series = series_of(api, alice, series_body(room["id"], day, "FREQ=WEEKLY;COUNT=4"))
+    _accepted_one_off(api, admin, room, local_time(BERLIN, day, "10:30"))
+    since = series["occurrences"][1]["event_time"]
+    response = decide_series(api, admin, "accept", series["id"], **{"from": since})
+    assert response.status_code == 200, response.json
+    assert _statuses(response.json) == ["pending", "accepted", "accepted", "accepted"]
+
+
+def test_past_occurrences_are_never_decided_nor_reported_as_conflicts(app, api, setting):
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=3"))
+    first = series["occurrences"][0]["id"]
+    yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    with app.app_context():  # the first occurrence's time has come and gone
+        db.session.execute(
+            sa.update(BookingRequest)
+            .where(BookingRequest.id == first)
+            .values(event_time=yesterday, end_time=yesterday + timedelta(hours=1))
+        )
+        db.session.execute(
+            sa.insert(BookingRequest).values(
+                resource_id=room["id"], topic="then", event_time=yesterday,
+                duration_minutes=60, end_time=yesterday + timedelta(hours=1), street="s",
+                city="c", country="US", status="accepted", requested_by_id=admin.id,
+                created_at=yesterday, updated_at=yesterday,
+            )
+        )  # fmt: skip
+        db.session.commit()
+    response = decide_series(api, admin, "accept", series["id"])
+    assert response.status_code == 200, response.json
+    assert _statuses(response.json) == ["pending", "accepted", "accepted"]
+
+
+def test_reject_rejects_every_pending_occurrence_with_the_reason(api, setting):
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=DAILY;COUNT=3"))
+    api.mailbox.clear()
+    response = decide_series(api, admin, "reject", series["id"], reason="Room closed")
+    assert response.status_code == 200, response.json
+    assert {(o["status"], o["reason"]) for o in response.json["occurrences"]} == {
+        ("rejected", "Room closed")
+    }
+    [mail] = api.mailbox.to(alice.email)
+    assert "Room closed" in mail.get_content()
+
+
+def test_cancel_from_a_date_cancels_pending_and_accepted_occurrences_from_there(api, setting):
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=4"))
+    assert decide_series(api, admin, "accept", series["id"]).status_code == 200
+    single = series["occurrences"][3]["id"]
+    assert api.decide(alice, "cancel", single).status_code == 200
+    since = series["occurrences"][2]["event_time"]
+    api.mailbox.clear()
+    response = decide_series(api, alice, "cancel", series["id"], **{"from": since})
+    assert response.status_code == 200, response.json
+    assert _statuses(response.json) == ["accepted", "accepted", "cancelled", "cancelled"]
+    assert api.mailbox.to(alice.email) == []  # she cancelled it herself
+
+
+def test_who_may_decide_a_series(api, setting):
+    admin, alice, room = setting
+    approver, stranger = api.user(), api.user()
+    api.client.put(
+        f"/resources/{room['id']}/approvers", json={"user_ids": [approver.id]},
+        headers=admin.headers,
+    )  # fmt: skip
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=DAILY;COUNT=2"))
+    for action in ("accept", "reject", "cancel"):
+        assert_problem(decide_series(api, stranger, action, series["id"]), 403)
+    for action in ("accept", "reject"):
+        assert_problem(decide_series(api, alice, action, series["id"]), 403)
+    assert_problem(decide_series(api, admin, "accept", 99999), 404)
+    assert decide_series(api, approver, "accept", series["id"]).status_code == 200
+
+
+def test_accept_under_todays_rules_lists_the_occurrences_that_break_them(api, setting):
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=DAILY;COUNT=3"))
+    rules = {"rules": {"max_duration_minutes": 30}}
+    api.client.patch(f"/resources/{room['id']}", json=rules, headers=admin.headers)
+    problem = assert_problem(decide_series(api, admin, "accept", series["id"]), 409)
+    assert len(problem["occurrences"]) == 3
+    assert "max_duration_minutes" in problem["occurrences"][0]["reason"]
