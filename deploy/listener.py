@@ -17,6 +17,10 @@ option fixes, and the router's request size has a hard ceiling:
    an answer. `buffer-size` lets requests up to 64 KiB of headers through, and `Listener`
    answers 414 or 431 above `MAX_URI_BYTES` / `MAX_HEADER_BYTES`. (Above 64 KiB the router
    itself cannot forward the request, the uwsgi protocol's limit, and closes the connection.)
+4. A chunked request body reaches the worker only as a raw stream (`http-chunked-input`),
+   after which the router cannot find the next request and closes the connection once the
+   answer is out. `Listener` says so (`Connection: close`), so that a client does not send
+   its next request on a connection about to close.
 """
 
 from __future__ import annotations
@@ -87,6 +91,14 @@ def _too_large(status: int, title: str, detail: str, start_response) -> list[byt
     return [body]
 
 
+def _closing(start_response: Callable) -> Callable:
+    def start(status: str, headers: list, *args):
+        headers = [(k, v) for k, v in headers if k.lower() != "connection"]
+        return start_response(status, [*headers, ("Connection", "close")], *args)
+
+    return start
+
+
 class _Disarm:
     """The app's response iterable, disarming the abortive close once it is fully sent."""
 
@@ -135,6 +147,8 @@ class Listener:
                 return sent_files[-1]
 
             environ["wsgi.file_wrapper"] = wrap_file
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            start_response = _closing(start_response)
         result = self.app(environ, start_response)
         if sent_files and result is sent_files[-1]:
             # uWSGI sends this file itself (sendfile) only if it gets the very object back.

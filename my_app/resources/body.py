@@ -74,19 +74,22 @@ def _read_limited() -> bytes:
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
     if not (chunked or request.environ.get("wsgi.input_terminated")):
         return b""  # no body at all; reading on would wait for the client's next request
-    # Read one byte past the limit to tell "exactly the limit" from "too much".
+    # Read one byte past the limit to tell "exactly the limit" from "too much", then, as
+    # _discard does, the rest of a refused body, up to what uWSGI would buffer.
     chunks, size = [], 0
-    for chunk in _body_chunks(limit + 1):
-        chunks.append(chunk)
+    for chunk in _body_chunks(DISCARD_AT_MOST + 1):
         size += len(chunk)
-        if size > limit:
-            raise RequestEntityTooLarge()
+        if size <= limit:
+            chunks.append(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
     return b"".join(chunks)
 
 
 def _discard(length: int) -> None:
     """Read and drop a refused body before answering: a client still sending it would get a
-    connection reset instead of the 413. Bodies over uWSGI's `limit-post` never get here."""
+    connection reset instead of the 413. Bodies over uWSGI's `limit-post` never get here
+    (a chunked one is read up to that size: past it the connection may close unanswered)."""
     stream = request.environ["wsgi.input"]
     left = min(length, DISCARD_AT_MOST)
     while left > 0 and (chunk := stream.read(min(65536, left))):
@@ -98,8 +101,10 @@ def _body_chunks(most: int) -> Iterator[bytes]:
     if not request.environ.get("wsgi.input_terminated") and "uwsgi.version" in request.environ:
         import uwsgi  # present only inside uWSGI, whose wsgi.input does not de-chunk
 
+        size = 0
         try:
-            while chunk := uwsgi.chunked_read():
+            while size < most and (chunk := uwsgi.chunked_read()):
+                size += len(chunk)
                 yield chunk
         except OSError:
             # uWSGI refuses a chunk larger than its buffer (1 MB, far above our limit)

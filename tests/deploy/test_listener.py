@@ -169,3 +169,73 @@ def test_an_oversized_url_or_header_block_is_answered_414_or_431(app):
             _call(conn, "GET", "/health?q=" + "a" * 40_000)
         assert time.monotonic() - started < 3
         conn.close()
+
+
+JUST_OVER = b"x" * (64 * 1024 + 1)
+
+
+def _post_raw(conn, path: str, body, headers=None, chunked=False) -> tuple[int, dict, bytes]:
+    """POST `body` (bytes, or an iterable of chunks sent chunked) as JSON, unencoded."""
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    conn.request("POST", path, body=body, headers=headers, encode_chunked=chunked)
+    response = conn.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
+
+
+def _assert_413(status: int, headers: dict, data: bytes) -> None:
+    assert status == 413, data[:200]
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(data)["status"] == 413
+
+
+@POSTGRES_REDIS
+def test_bodies_just_over_64_kib_are_413_on_fresh_and_kept_alive_connections(app):
+    # The router's first read (headers and the body sent with them) goes into one uwsgi
+    # packet of at most 64 KiB: read 64 KiB at once, such a body dropped the connection.
+    with _serve(app) as server:
+        for path in ("/register", "/login"):
+            for _ in range(50):
+                conn = _connect(server, timeout=10)
+                _assert_413(*_post_raw(conn, path, JUST_OVER))
+                conn.close()
+
+            conn = _connect(server, timeout=10)
+            sock = conn.sock
+            for _ in range(50):
+                _assert_413(*_post_raw(conn, path, JUST_OVER))
+            assert _call(conn, "GET", "/health")[0] == 200
+            assert conn.sock is sock, "the server closed the connection"
+            conn.close()
+
+
+@POSTGRES_REDIS
+def test_bodies_up_to_1_mib_are_answered_whether_or_not_chunked(app, api):
+    admin = api.admin()
+    with _serve(app) as server:
+        conn = _connect(server, timeout=10)
+        login = {"username": admin.username, "password": admin.password}
+        status, _, data = _call(conn, "POST", "/login", login)
+        auth = {"Authorization": f"Bearer {json.loads(data)['access_token']}"}
+        sock = conn.sock
+        for path in ("/register", "/login", "/submit_request", "/generate_random_array"):
+            # at the limit: read, and refused only for what it says
+            assert _post_raw(conn, path, b"x" * 64 * 1024, auth)[0] == 400
+            for size in (64 * 1024 + 1, 65_000 + 1024, 200_000, 1024 * 1024):
+                _assert_413(*_post_raw(conn, path, b"x" * size, auth))
+        assert conn.sock is sock, "the server closed the connection"
+        conn.close()
+
+        # A chunked body is forwarded as it comes, so the router closes the connection after
+        # the answer, and says so.
+        small = json.dumps({"username": "nobody", "password": "whatever1"}).encode()
+        for chunks, expected in (
+            ([small[:10], small[10:]], 401),
+            ([b"x" * 65536, b"x"], 413),
+            ([b"x" * 65536] * 16, 413),  # 1 MiB
+        ):
+            conn = _connect(server, timeout=10)
+            status, headers, data = _post_raw(conn, "/login", iter(chunks), chunked=True)
+            assert status == expected, data[:200]
+            assert headers["Content-Type"] == "application/problem+json"
+            assert headers["Connection"] == "close"
+            conn.close()
