@@ -28,6 +28,7 @@ DEFAULTS = {"description": "", "active": True, "time_zone": "UTC", "approval": "
 OPENING_HOURS_FORM = "Write opening hours as mon=08:00-12:00 13:00-18:00;tue=08:00-18:00."
 QUOTA_FORM = "Write a quota as hours/period, e.g. 10/week or 1.5/day."
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
+_DECIMAL = re.compile(r"[+-]?[0-9]{1,12}\.[0-9]{1,12}")  # approval_deadline_hours: 0.5
 _QUOTA = re.compile(r"([0-9]{1,6}(?:\.[0-9]{1,20})?)\s*/\s*([a-z]{1,8})")
 _SPAN = re.compile(r"([0-9:]{1,5})-([0-9:]{1,5})")
 
@@ -70,7 +71,10 @@ def _value(column: str, text: str) -> Any:
     if column == "quota":
         return _quota(text)
     if column in RULE_NAMES:
-        return int(text) if _INTEGER.fullmatch(text.strip()) else text
+        number = text.strip()
+        if _INTEGER.fullmatch(number):
+            return int(number)
+        return float(number) if _DECIMAL.fullmatch(number) else text
     return text
 
 

@@ -10,7 +10,8 @@ from tests.support.api import assert_problem
 CSV = "text/csv"
 HEADER = (
     "name,description,active,time_zone,approval,min_notice_minutes,max_advance_days,"
-    "min_duration_minutes,max_duration_minutes,buffer_minutes,opening_hours,quota"
+    "min_duration_minutes,max_duration_minutes,buffer_minutes,opening_hours,quota,"
+    "checkin_minutes,reminder_minutes,approval_deadline_hours"
 )
 
 
@@ -237,7 +238,7 @@ def test_an_edited_export_imports_back(api):
     admin = api.admin()
     room = api.resource(admin, rules={"buffer_minutes": 5})
     sheet = _export(api, admin).get_data(as_text=True)
-    edited = sheet.replace(",5,", ",20,") + "New room,,true,UTC,auto,,,,,,,\r\n"
+    edited = sheet.replace(",5,", ",20,") + "New room,,true,UTC,auto" + "," * 10 + "\r\n"
     assert _imported(api, admin, edited) == {"created": 1, "updated": 1, "errors": []}
     resources = _resources(api, admin)
     assert resources[room["name"]]["rules"]["buffer_minutes"] == 20

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 from marshmallow import ValidationError
 
+from my_app.models.booking import RULE_NAMES
 from my_app.schemas.resource_csv import dump_row, load_row
 from my_app.services.export import reversible_cell, typed_cell
 
@@ -13,10 +14,7 @@ WEEK = {"mon": [["08:00", "12:00"], ["13:00", "24:00"]], "tue": [], "wed": [], "
 
 
 def _resource(**rules):
-    every = dict.fromkeys(
-        ("min_notice_minutes", "max_advance_days", "min_duration_minutes",
-         "max_duration_minutes", "buffer_minutes", "opening_hours", "quota"),
-    )  # fmt: skip
+    every = dict.fromkeys(RULE_NAMES)
     return SimpleNamespace(
         name="Room", description="", active=True, time_zone="UTC", approval="required",
         rules=every | rules,
@@ -31,6 +29,7 @@ def _resource(**rules):
         {"opening_hours": {day: [] for day in WEEK}, "quota": {"hours": 744, "per": "month"}},
         {"min_notice_minutes": 5, "max_advance_days": 3660, "min_duration_minutes": 1,
          "max_duration_minutes": 10080},
+        {"checkin_minutes": 15, "reminder_minutes": 60, "approval_deadline_hours": 0.5},
     ],
 )  # fmt: skip
 def test_a_dumped_row_loads_back_to_the_same_rules(rules):
