@@ -7,6 +7,7 @@ import * as admin from "./pages/admin.js";
 import { calendar } from "./pages/calendar.js";
 import * as requests from "./pages/requests.js";
 import * as resource from "./pages/resource.js";
+import * as series from "./pages/series.js";
 import * as session from "./pages/session.js";
 import { decides } from "./rules.js";
 import { BASE, addRoutes, go, markCurrent, pageName, render, whoMaySee } from "./router.js";
@@ -20,6 +21,7 @@ addRoutes({
   account: ["Your account", "user", account.page],
   submit: ["New request", "user", requests.submit],
   requests: ["My requests", "user", requests.mine],
+  series: ["Series", "user", series.page],
   queue: ["Pending queue", "user", admin.queue], // admins, and approvers for their resources
   accepted: ["Accepted requests", "admin", admin.accepted],
   calendar: ["Week calendar", "user", calendar],

@@ -16,6 +16,7 @@ import {
   toast,
   clearErrors,
 } from "../dom.js";
+import { buildRrule, datesList, datesOf, repeatFieldset } from "../repeat.js";
 import { go } from "../router.js";
 import { rulesList } from "../rules.js";
 import { pickerValue, span, when, withOffset, zone } from "../time.js";
@@ -59,6 +60,9 @@ export async function submit(main) {
   };
   picker.addEventListener("change", showRules);
   showRules();
+  const repeat = repeatFieldset();
+  const preview = h("div", { class: "series-preview", id: "series-preview", "aria-live": "polite" });
+  const send = h("button", { type: "submit", class: "primary" }, "Submit request");
   const form = h(
     "form",
     { class: "card", novalidate: true },
@@ -112,9 +116,20 @@ export async function submit(main) {
         ),
       ),
     ),
+    repeat.element,
     alertSlot(),
-    h("button", { type: "submit", class: "primary" }, "Submit request"),
+    send,
+    preview,
   );
+  // Any change after a dry run makes its dates stale: they go, and the form asks again.
+  const changed = (event) => {
+    if (preview.contains(event.target)) return;
+    preview.replaceChildren();
+    if (repeat.choice().freq === "weekly") repeat.weekdayOf(new Date(form.elements.event_time.value));
+    send.textContent = repeat.repeating() ? "Show the dates" : "Submit request";
+  };
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
   onSubmit(form, async (v) => {
     const body = {
       resource_id: Number(v.resource_id),
@@ -125,6 +140,11 @@ export async function submit(main) {
     };
     if (v["address.state"].trim()) body.address.state = v["address.state"];
     if (v["address.postal_code"].trim()) body.address.postal_code = v["address.postal_code"];
+    if (repeat.repeating()) {
+      body.recurrence = { rrule: buildRrule(repeat.choice()) };
+      await tryTheSeries(form, preview, body);
+      return;
+    }
     const created = await api.post("/submit_request", body);
     toast(
       created.status === "accepted"
@@ -134,6 +154,67 @@ export async function submit(main) {
     go("/app/requests");
   });
   main.append(heading("New booking request"), form);
+}
+
+/** The dry run of a series: its dates listed, conflicts marked, then "Send" submits it. */
+async function tryTheSeries(form, preview, body) {
+  preview.replaceChildren();
+  let dates;
+  try {
+    const answer = await api.call("POST", "/submit_series", {
+      body: { ...body, on_conflict: "skip" },
+      query: { dry_run: "true" },
+    });
+    dates = datesOf(answer);
+  } catch (error) {
+    if (!error.problem?.occurrences) throw error;
+    showProblem(form, error);
+    preview.append(
+      h("h2", {}, "No date is free"),
+      datesList(datesOf({ skipped: error.problem.occurrences }), body.duration_minutes),
+    );
+    return;
+  }
+  const refused = dates.filter((d) => d.refused).length;
+  const leaveOut = h("input", { type: "checkbox", id: "leave-out", name: "leave_out" });
+  const error = alertSlot("action-error");
+  const sendButton = button(`Send ${dates.length - refused} requests`, { class: "primary", id: "send-series" });
+  sendButton.addEventListener("click", async () => {
+    clearErrors(form);
+    sendButton.disabled = true;
+    try {
+      const onConflict = leaveOut.checked ? "skip" : "fail";
+      const series = await api.post("/submit_series", { ...body, on_conflict: onConflict });
+      const accepted = series.occurrences.every((o) => o.status === "accepted");
+      toast(
+        `Series #${series.id}: ${series.occurrences.length} requests ${accepted ? "accepted" : "submitted, pending until an admin or approver decides"}.`,
+      );
+      go(`/app/series?id=${series.id}`);
+    } catch (problem) {
+      sendButton.disabled = false;
+      if (!problem.problem) throw problem;
+      showProblem(preview, problem);
+    }
+  });
+  preview.append(
+    h("h2", { tabindex: "-1" }, `${dates.length} dates${refused ? `, ${refused} not free` : ", all free"}`),
+    datesList(dates, body.duration_minutes),
+    refused
+      ? h(
+          "p",
+          { class: "check" },
+          leaveOut,
+          h(
+            "label",
+            { for: "leave-out" },
+            "Leave out conflicting dates (otherwise nothing is sent while one conflicts)",
+          ),
+        )
+      : null,
+    error,
+    h("div", { class: "actions" }, sendButton),
+  );
+  preview.querySelector("h2").focus();
 }
 
 export async function mine(main, params) {
@@ -234,6 +315,12 @@ export function bookingCard(booking, resources, { owner = false, extra = null, a
       h("dd", {}, `#${booking.id}`),
       h("dt", {}, "When"),
       h("dd", {}, span(booking), ` (${booking.duration_minutes} min)`),
+      booking.series_id
+        ? [
+            h("dt", {}, "Series"),
+            h("dd", {}, link(`/app/series?id=${booking.series_id}`, `Series #${booking.series_id}: all its dates`)),
+          ]
+        : null,
       h("dt", {}, "Resource"),
       h("dd", {}, resource ? resource.name : `#${booking.resource_id}`),
       h("dt", {}, "Where"),
