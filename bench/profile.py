@@ -75,8 +75,11 @@ def profile(options) -> None:
         )
         ids.append(answer.get_json()["id"])
 
-    page = client.get(f"/list_requests?limit={int(options.n * 0.9)}", headers=auth).get_json()
-    deep = page["next_cursor"]  # a page 90% of the way down the table
+    deep, seen = None, 0  # a cursor 90% of the way down the table, in pages of at most 100
+    while seen < int(options.n * 0.9):
+        query = f"/list_requests?limit={min(100, int(options.n * 0.9) - seen)}"
+        page = client.get(query + (f"&cursor={deep}" if deep else ""), headers=auth).get_json()
+        seen, deep = seen + len(page["bookings"]), page["next_cursor"]
     requests = {
         "me": lambda i: client.get("/me", headers=auth),
         "random": lambda i: client.post(

@@ -201,8 +201,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         )
         outbox.record(booking, "booking.submitted")
         if resource.approval == "auto":
-            catalog.take_turn(resource_id)
-            _require_acceptable(booking, asked_at=now)
+            _require_acceptable(booking, catalog.take_turn(resource_id), asked_at=now)
             move([booking.id], Status.PENDING, Status.ACCEPTED)
         deciders = approvers.to_tell(booking) if booking.status == Status.PENDING else []
     metrics.transition(Status.PENDING)
@@ -210,10 +209,12 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
     return booking
 
 
-def _require_acceptable(booking: BookingRequest, asked_at: datetime) -> None:
-    """After the accepting turn is taken: the resource's rules as they are now, and nothing in
-    the way (accepted requests within the buffer are refused by the database itself)."""
-    resource = catalog.get_resource(booking.resource_id, fresh=True)
+def _require_acceptable(
+    booking: BookingRequest, resource: BookableResource, asked_at: datetime
+) -> None:
+    """After the accepting turn is taken (`resource` as the turn read it): the resource's rules
+    as they are now, and nothing in the way (accepted requests within the buffer are refused
+    by the database itself)."""
     rules.require_followed(resource, booking.event_time, booking.end_time, asked_at)
     blackouts.refuse_overlap(booking.resource_id, booking.event_time, booking.end_time)
     in_the_way = conflicts(booking, resource)
@@ -415,10 +416,10 @@ def accept(actor: User, booking_id: int, if_match: str | None = None) -> Booking
             raise Conflict("The event has already started; the request can no longer be accepted.")
         # Accepts (and blackouts) of one resource take turns: what follows sees any move or
         # blackout made while this one waited for its turn.
-        catalog.take_turn(booking.resource_id)
+        resource = catalog.take_turn(booking.resource_id)
         if booking.status == Status.PENDING:  # anything else is refused for what it is
             # Notice and advance are judged from when the request was made, by today's rules.
-            _require_acceptable(booking, asked_at=booking.created_at)
+            _require_acceptable(booking, resource, asked_at=booking.created_at)
         _decide(booking, Status.ACCEPTED, actor, None, if_match)
     _tell_requester(booking, actor)
     return booking

@@ -43,20 +43,25 @@ def get_resource(resource_id: int, bookable: bool = False, fresh: bool = False) 
     return resource
 
 
-def take_turn(resource_id: int) -> None:
+def take_turn(resource_id: int) -> BookableResource:
     """Take the resource's row until commit, so that accepts (and blackouts) of one resource
     take turns; in a statement of its own, so that what the caller reads next includes
-    whatever the turn's previous holder committed.
+    whatever the turn's previous holder committed. Returns the resource as it is now (its
+    rules too), read by that same statement.
 
     FOR NO KEY UPDATE: submits, whose foreign key check takes a key-share
     lock on the same row, are not held up. SQLite has no row locks; its
     writers take turns anyway.
     """
-    db.session.execute(
-        sa.select(BookableResource.id)
+    resource = db.session.scalars(
+        sa.select(BookableResource)
         .where(BookableResource.id == resource_id)
         .with_for_update(key_share=True)
-    )
+        .execution_options(populate_existing=True)
+    ).first()
+    if resource is None:
+        raise NotFound(f"There is no resource {resource_id}.")
+    return resource
 
 
 def _ensure_name_free(name: str, except_id: int | None = None) -> None:
