@@ -29,7 +29,15 @@ def test_admin_sets_opening_hours_and_a_buffer_and_adds_a_blackout(browser, api)
     page.click("Rules, approvers, blackouts", f"#resources li[data-id='{room['id']}']")
     page.wait_text("Booking rules")
 
-    page.fill({"Time zone": "Europe/Berlin", "Buffer between bookings (minutes)": "15"}, "#rules")
+    page.fill(
+        {
+            "Time zone": "Europe/Berlin",
+            "Buffer between bookings (minutes)": "15",
+            "Check in within (minutes after the start)": "10",
+            "Escalate pending requests after (hours)": "0.5",
+        },
+        "#rules",
+    )
     monday = _row(page, "mon")
     monday.find_element("css selector", "input[aria-label='Monday closes']").clear()
     monday.find_element("css selector", "input[aria-label='Monday closes']").send_keys("12:00")
@@ -45,6 +53,9 @@ def test_admin_sets_opening_hours_and_a_buffer_and_adds_a_blackout(browser, api)
     seen = api.client.get(f"/resources/{room['id']}", headers=admin.headers).json
     assert seen["time_zone"] == "Europe/Berlin"
     assert seen["rules"]["buffer_minutes"] == 15
+    assert seen["rules"]["checkin_minutes"] == 10
+    assert seen["rules"]["approval_deadline_hours"] == 0.5
+    assert seen["rules"]["reminder_minutes"] is None  # left empty: no reminder
     assert seen["rules"]["opening_hours"]["mon"] == [["09:00", "12:00"], ["13:00", "18:00"]]
     assert seen["rules"]["opening_hours"]["tue"] == [["08:00", "24:00"]]
     assert seen["rules"]["opening_hours"]["wed"] == []

@@ -40,6 +40,15 @@ export function rulesList(resource) {
     has(r.max_duration_minutes) && ["Longest", plural(r.max_duration_minutes, "minute")],
     has(r.buffer_minutes) && ["Buffer", `${plural(r.buffer_minutes, "minute")} free between bookings`],
     r.quota && ["Quota", `At most ${plural(r.quota.hours, "hour")} per ${r.quota.per} each`],
+    has(r.checkin_minutes) && [
+      "Check-in",
+      `Check in by ${plural(r.checkin_minutes, "minute")} after the start, or the booking is released`,
+    ],
+    has(r.reminder_minutes) && ["Reminder", `E-mailed ${plural(r.reminder_minutes, "minute")} before the start`],
+    has(r.approval_deadline_hours) && [
+      "Decision",
+      `Escalated to the admins if still pending ${plural(r.approval_deadline_hours, "hour")} after submitting`,
+    ],
   ].filter(Boolean);
   return h(
     "dl",

@@ -26,6 +26,13 @@ const NUMBERS = [
   ["Buffer between bookings (minutes)", "buffer_minutes"],
 ];
 
+// Once a request is in: each has its own input attributes, the API's bounds.
+const AFTER_ACCEPTANCE = [
+  ["Check in within (minutes after the start)", "checkin_minutes", { min: 1, max: 1440, step: 1 }],
+  ["Remind the requester (minutes before)", "reminder_minutes", { min: 1, max: 10080, step: 1 }],
+  ["Escalate pending requests after (hours)", "approval_deadline_hours", { min: 0, max: 744, step: "any" }],
+];
+
 export async function page(main, params) {
   const id = Number(params.get("id"));
   const [resource, users] = await Promise.all([
@@ -92,6 +99,18 @@ function rulesForm(resource) {
     h(
       "fieldset",
       {},
+      h("legend", {}, "After acceptance"),
+      h(
+        "div",
+        { class: "pair" },
+        AFTER_ACCEPTANCE.map(([label, name, attrs]) =>
+          field(label, `rules.${name}`, { type: "number", ...attrs, value: rules[name] ?? "" }, { optional: true }),
+        ),
+      ),
+    ),
+    h(
+      "fieldset",
+      {},
       h("legend", {}, "Quota per requester"),
       h(
         "div",
@@ -135,7 +154,7 @@ function rulesForm(resource) {
   onSubmit(form, async (v) => {
     const number = (name) => (v[name].trim() === "" ? null : Number(v[name]));
     const body = { time_zone: v.time_zone, approval: v.approval, rules: {} };
-    for (const [, name] of NUMBERS) body.rules[name] = number(`rules.${name}`);
+    for (const [, name] of [...NUMBERS, ...AFTER_ACCEPTANCE]) body.rules[name] = number(`rules.${name}`);
     body.rules.quota = v["rules.quota.per"] ? { hours: number("rules.quota.hours"), per: v["rules.quota.per"] } : null;
     body.rules.opening_hours = limited.checked ? readGrid(grid) : null;
     await api.patch(`/resources/${resource.id}`, body);
