@@ -397,6 +397,13 @@ def main() -> int:
         action="store_true",
         help="also submit, accept and GET /me through PgBouncer in transaction mode",
     )
+    parser.add_argument(
+        "--prepare-threshold",
+        type=int,
+        metavar="N",
+        help="serve the app with DATABASE_URL's prepare_threshold=N (psycopg prepares a"
+        " statement on its Nth run on a connection); default: the app's own (never)",
+    )
     options = parser.parse_args()
     global WRK
     WRK = ensure_wrk()
@@ -472,7 +479,10 @@ def bench(options, url: str, prefix: str, tmp: Path) -> int:
     )
     floors = UWSGIServer(environ, processes=processes, ini=options.ini, http_router=True)
     floors.args += ["--module", "bench.floors:app"]
-    server = UWSGIServer(environ, processes=processes, ini=options.ini, http_router=True)
+    served = dict(environ)
+    if options.prepare_threshold is not None:
+        served["DATABASE_URL"] = f"{url}?prepare_threshold={options.prepare_threshold}"
+    server = UWSGIServer(served, processes=processes, ini=options.ini, http_router=True)
     with floors, server:
         run = Bench(options, url, environ, tmp, floors, server, admin_id, password)
         run.all()

@@ -8,7 +8,12 @@ import pycountry
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from my_app.extensions import ma
-from my_app.models.booking import APPROVALS, BOOKING_STATUSES, MAX_DURATION_MINUTES
+from my_app.models.booking import (
+    APPROVALS,
+    BOOKING_STATUSES,
+    MAX_DURATION_MINUTES,
+    BookingRequest,
+)
 from my_app.schemas.base import (
     ID_RANGE,
     OUT_OF_RANGE,
@@ -109,6 +114,32 @@ class BookingSchema(ma.Schema):
     series_id = fields.Integer(
         allow_none=True, metadata={"description": "The series it is an occurrence of; null if none"}
     )
+
+    def dump(self, obj, *, many=None):
+        """As marshmallow dumps, but a request dumped again unchanged is dumped once: a write
+        dumps it for its event, then for its answer."""
+        if many or self.many or not isinstance(obj, BookingRequest):
+            return super().dump(obj, many=many)
+        memo = obj.__dict__.get(_MEMO)
+        if memo is not None and memo[0] == _stamp(obj):
+            return dict(memo[1])
+        data = super().dump(obj)
+        setattr(obj, _MEMO, (_stamp(obj), data))
+        return dict(data)
+
+
+_MEMO = "_dumped_as"  # not a mapped attribute: SQLAlchemy leaves it alone
+_STAMPED = tuple(BookingRequest.__table__.columns.keys())
+
+
+def _stamp(booking: BookingRequest) -> tuple:
+    """What a dump of `booking` depends on, as it holds it now (nothing is loaded)."""
+    values = booking.__dict__
+    people = tuple(
+        None if user is None else (user.__dict__.get("username"), user.__dict__.get("email"))
+        for user in (values.get("requested_by"), values.get("decided_by"))
+    )
+    return (*(values.get(key) for key in _STAMPED), people)
 
 
 BookingListSchema = page_of("bookings", BookingSchema)

@@ -46,29 +46,27 @@ def _refusal(user_id: int, user: User | None) -> str | None:
     return None
 
 
-def to_tell(booking: BookingRequest) -> list[sa.Row]:
-    """(email, resource name) of each active approver of the request's resource, but its
+def to_tell(booking: BookingRequest) -> list[str]:
+    """The e-mail address of each active approver of the request's resource, but its
     requester's own."""
     query = (
-        sa.select(User.email, BookableResource.name.label("resource_name"))
+        sa.select(User.email)
         .join(resource_approvers, resource_approvers.c.user_id == User.id)
-        .join(BookableResource, BookableResource.id == resource_approvers.c.resource_id)
-        .where(
-            resource_approvers.c.resource_id == booking.resource_id,
-            User.status == "active",
-            User.id != booking.requested_by_id,
-        )
+        .where(resource_approvers.c.resource_id == booking.resource_id, telling(User, booking))
         .order_by(User.id)
     )
-    return list(db.session.execute(query))
+    return list(db.session.scalars(query))
 
 
-def tell(booking: BookingRequest, approvers: list[sa.Row]) -> None:
-    """E-mail each of `approvers` (from `to_tell`) that the request waits for their decision."""
-    if not approvers:
+def telling(user: Any, booking: BookingRequest) -> sa.ColumnElement[bool]:
+    """Whether an approver (`user`, the User entity or an alias of it) is told of the request."""
+    return sa.and_(user.status == "active", user.id != booking.requested_by_id)
+
+
+def tell(booking: BookingRequest, resource_name: str, emails: Sequence[str]) -> None:
+    """E-mail each of `emails` (from `to_tell`) that the request waits for their decision."""
+    if not emails:
         return
-    subject, body = mail.render(
-        "booking_waiting", booking=booking, resource_name=approvers[0].resource_name
-    )
-    for approver in approvers:
-        mail.send_mail_later(approver.email, subject, body)
+    subject, body = mail.render("booking_waiting", booking=booking, resource_name=resource_name)
+    for email in emails:
+        mail.send_mail_later(email, subject, body)

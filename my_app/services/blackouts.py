@@ -40,6 +40,16 @@ def intervals(resource_id: int, start: datetime, end: datetime) -> list[tuple[da
     return [(found.start_time, found.end_time) for found in meeting(resource_id, start, end)]
 
 
+def meeting_clause(
+    resource_id: sa.ColumnElement[int], start: sa.ColumnElement, end: sa.ColumnElement
+) -> sa.ColumnElement[bool]:
+    """Whether the resource (a column of the outer statement) has a blackout that meets
+    [start, end) (expressions, bound parameters say): for a statement's guard."""
+    return sa.exists().where(
+        Blackout.resource_id == resource_id, Blackout.end_time > start, Blackout.start_time < end
+    )
+
+
 def refuse_overlap(resource_id: int, start: datetime, end: datetime) -> None:
     """409 naming the blackouts of the resource that [start, end) overlaps, if any."""
     found = meeting(resource_id, start, end)

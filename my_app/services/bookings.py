@@ -34,21 +34,40 @@ and are told when one waits.
 A write answers with the objects it holds (`transaction(keep_state=True)`):
 the values it wrote are the values the database has, so nothing is read back
 after the commit, and the requester's e-mail leaves after the answer.
+
+Each write sends as few statements as its rules allow, each built once. On
+PostgreSQL a submit reads once (the resource, a blackout in the way, whom to
+tell, the new id) and writes once (the request, its history row and its event,
+as data-modifying CTEs: `transaction.write_together`); an accept takes its turn
+with the statement that reads the request and its resource, then moves it with
+its history row in one statement (its blackout check is the move's guard, and
+overlaps and buffers are the database's to refuse) and records its event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import aliased, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
 from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from my_app.extensions import db
-from my_app.models import BookableResource, BookingHistory, BookingRequest, BookingStatus, User
+from my_app.models import (
+    Blackout,
+    BookableResource,
+    BookingHistory,
+    BookingRequest,
+    BookingStatus,
+    User,
+    resource_approvers,
+)
+from my_app.models.event import BookingEvent
 from my_app.models.types import utcnow
 from my_app.services import approvers, blackouts, catalog, identity, mail, quota, rules
 from my_app.services import events as outbox
@@ -59,7 +78,7 @@ from my_app.services.permissions import (
     require_approver_or_admin,
     require_owner_approver_or_admin,
 )
-from my_app.services.transaction import transaction
+from my_app.services.transaction import transaction, write_together
 
 Status = BookingStatus
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -175,38 +194,125 @@ def _aware_datetime(value: str) -> datetime:
 
 def submit(requester: User, resource_id: int, address: dict, **fields) -> BookingRequest:
     """A new request, pending; on a resource with `approval: "auto"` accepted at once, in the
-    same transaction, if it conflicts with nothing (409 otherwise, and nothing is stored)."""
+    same transaction, if it conflicts with nothing (409 otherwise, and nothing is stored).
+
+    On PostgreSQL two statements: one reads the resource, whether a blackout is in the way,
+    whom to tell and the new request's id; one writes the request, its history row and its
+    event (services/transaction.py, `write_together`)."""
     now = utcnow()
-    booking = BookingRequest(
-        resource_id=resource_id,
-        requested_by=identity.as_user(requester),
-        status=Status.PENDING,
-        end_time=fields["event_time"] + timedelta(minutes=fields["duration_minutes"]),
-        created_at=now,
-        updated_at=now,
-        **address,
-        **fields,
-    )
+    start = fields["event_time"]
+    end = start + timedelta(minutes=fields["duration_minutes"])
+    row = {
+        **_NEW_ROW, **address, **fields, "resource_id": resource_id,
+        "requested_by_id": requester.id, "end_time": end, "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    booking = BookingRequest(**row)
     with transaction(conflict=lambda: _conflict(booking), keep_state=True):
-        resource = catalog.get_resource(resource_id, bookable=True)
-        rules.require_followed(resource, booking.event_time, booking.end_time, now)
-        quota.require_room(requester, resource, booking.event_time, booking.duration_minutes)
-        blackouts.refuse_overlap(resource_id, booking.event_time, booking.end_time)
+        read = _read_for_submit(resource_id, requester.id, start, end)
+        resource = read.resource
+        rules.require_followed(resource, start, end, now)
+        quota.require_room(requester, resource, start, booking.duration_minutes)
+        if read.blacked_out:
+            blackouts.refuse_overlap(resource_id, start, end)
+        table = BookingRequest.__table__
+        if read.new_id is None:  # SQLite: the id is the insert's
+            row["id"] = db.session.execute(sa.insert(table).values(row).returning(table.c.id))
+            row["id"] = row["id"].scalar_one()
+        else:
+            row["id"] = read.new_id
+        booking.id = row["id"]
+        booking.requested_by, booking.decided_by = identity.as_user(requester), None
+        history = _history_row(booking.id, None, Status.PENDING, requester.id, now, None)
+        events = outbox.rows_for([booking], "booking.submitted")
+        written = [(BookingHistory.__table__, [history]), (BookingEvent.__table__, events)]
+        if read.new_id is not None:
+            written.insert(0, (table, [row]))
+        write_together(*written)
+        make_transient_to_detached(booking)  # as stored: nothing left for the ORM to write
         db.session.add(booking)
-        db.session.flush()
-        db.session.add(
-            BookingHistory(
-                booking_id=booking.id, to_status=Status.PENDING, actor_id=requester.id, at=now
-            )
-        )
-        outbox.record(booking, "booking.submitted")
         if resource.approval == "auto":
             _require_acceptable(booking, catalog.take_turn(resource_id), asked_at=now)
             move([booking.id], Status.PENDING, Status.ACCEPTED)
-        deciders = approvers.to_tell(booking) if booking.status == Status.PENDING else []
+        resource_name = resource.name
     metrics.transition(Status.PENDING)
-    approvers.tell(booking, deciders)
+    if booking.status == Status.PENDING:
+        approvers.tell(booking, resource_name, read.approvers)
     return booking
+
+
+# The columns a new request starts with beside those the submit gives.
+_NEW_ROW = {
+    "status": Status.PENDING, "decided_by_id": None, "decided_at": None, "reason": None,
+    "series_id": None, "version": 1, "checked_in_at": None, "reminded_at": None,
+    "escalated_at": None, "state": None, "postal_code": None,
+}  # fmt: skip
+
+
+class _SubmitRead(NamedTuple):
+    resource: BookableResource
+    blacked_out: bool
+    approvers: list[str]  # the e-mail addresses to tell of the new request
+    new_id: int | None  # PostgreSQL: taken from the sequence; SQLite: the insert's
+
+
+def _read_for_submit(
+    resource_id: int, requester_id: int, start: datetime, end: datetime
+) -> _SubmitRead:
+    """One statement: the resource as it is now (404 unless bookable), whether a blackout
+    meets [start, end), the approvers to tell and, on PostgreSQL, the new request's id."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _SUBMIT_READ.get(dialect)
+    if statement is None:
+        statement = _SUBMIT_READ[dialect] = _submit_read(dialect == "postgresql")
+    parameters = {"resource_id": resource_id, "requester_id": requester_id}
+    rows = db.session.execute(statement, {**parameters, "start": start, "end": end}).all()
+    if not rows or not rows[0][0].active:
+        raise NotFound(f"There is no bookable resource {resource_id}.")
+    emails = [email for _, _, email, _ in rows if email is not None]
+    return _SubmitRead(rows[0][0], bool(rows[0][1]), emails, rows[0][3])
+
+
+_SUBMIT_READ: dict[str, sa.Select] = {}  # by dialect: built once, compiled once
+
+
+def _submit_read(postgresql: bool) -> sa.Select:
+    approver = aliased(User)
+    column_type = Blackout.start_time.type
+    blacked_out = sa.exists().where(
+        Blackout.resource_id == BookableResource.id,
+        Blackout.end_time > sa.bindparam("start", type_=column_type),
+        Blackout.start_time < sa.bindparam("end", type_=column_type),
+    )
+    new_id = (
+        sa.select(
+            sa.func.nextval(sa.func.pg_get_serial_sequence("booking_requests", "id"))
+        ).scalar_subquery()  # an InitPlan: run once, whatever the number of rows
+        if postgresql
+        else sa.null()
+    )
+    told = sa.and_(
+        approver.id == resource_approvers.c.user_id,
+        approver.status == "active",
+        approver.id != sa.bindparam("requester_id"),
+    )
+    return (
+        sa.select(BookableResource, blacked_out.label("blacked_out"), approver.email, new_id)
+        .outerjoin(resource_approvers, resource_approvers.c.resource_id == BookableResource.id)
+        .outerjoin(approver, told)
+        .where(BookableResource.id == sa.bindparam("resource_id"))
+        .order_by(approver.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _history_row(
+    booking_id: int, from_status: str | None, to_status: str, actor_id: int | None,
+    at: datetime, reason: str | None,
+) -> dict:  # fmt: skip
+    return {
+        "booking_id": booking_id, "from_status": from_status, "to_status": to_status,
+        "actor_id": actor_id, "at": at, "reason": reason,
+    }  # fmt: skip
 
 
 def _require_acceptable(
@@ -287,12 +393,20 @@ def _write_history(ids: Iterable[int], from_status: str, values: dict) -> None:
     db.session.execute(
         sa.insert(BookingHistory.__table__),
         [
-            {"booking_id": booking_id, "from_status": from_status,
-             "to_status": values["status"], "actor_id": values["decided_by_id"],
-             "at": values["updated_at"], "reason": values["reason"]}
+            _history_row(booking_id, from_status, values["status"], values["decided_by_id"],
+                         values["updated_at"], values["reason"])
             for booking_id in ids
         ],
     )  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: each is made once, at import
+class Guard:
+    """A condition a move's rows must meet besides their status, for `move(only_if=…)`: a
+    clause over `booking_requests` with bound parameters, made once so that the move's
+    statement is built and compiled once too."""
+
+    clause: sa.ColumnElement[bool]
 
 
 def move(
@@ -303,46 +417,100 @@ def move(
     actor: User | None = None,
     reason: str | None = None,
     version: int | None = None,
-    only_if: sa.ColumnElement[bool] | None = None,
+    only_if: Guard | None = None,
+    guard_values: Mapping[str, Any] | None = None,
 ) -> list[BookingRequest]:
-    """Move those of `ids` still in `from_status` (and at `version`, and meeting `only_if`)
-    to `to_status`; no commit.
+    """Move those of `ids` still in `from_status` (and at `version`, and meeting `only_if`,
+    whose parameters `guard_values` gives) to `to_status`; no commit.
 
     The one status change of every path. `TRANSITIONS` allows the move or it is a 409;
     one guarded UPDATE moves the rows nobody moved first, and only those get a history
     row and an event. Returns the requests moved, as they are now (objects the session
-    already held are brought up to date, not read again).
+    already held are brought up to date, not read again). On PostgreSQL the UPDATE and
+    the history rows are one statement, the events a second.
     """
     if not can_move(from_status, to_status):
         raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
     if not ids:
         return []
     values = _move_values(to_status, actor, reason)
-    table = BookingRequest.__table__
-    guards = [table.c.id.in_(ids), table.c.status == from_status]
-    if version is not None:
-        guards.append(table.c.version == version)
-    if only_if is not None:
-        guards.append(only_if)
-    rows = db.session.execute(
-        table.update()
-        .where(*guards)
-        .values(**values, version=table.c.version + 1)
-        .returning(table.c.id, table.c.version)
-    ).all()
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    parameters = {
+        **values, **(guard_values or {}), "ids": list(ids), "from_status": from_status,
+        "version": version,
+    }  # fmt: skip
+    statement = _move_statement(postgresql, version is not None, only_if)
+    rows = db.session.execute(statement, parameters).all()
+    if rows and not postgresql:  # SQLite: no writes inside WITH; in-process, no round trip
+        _write_history([booking_id for booking_id, _ in rows], from_status, values)
     if not rows:
         return []
-    if actor is not None:
-        identity.as_user(actor)  # the event names the decider: from the session, not a query
-    moved = _as_moved(dict(rows), values)
-    _write_history([booking.id for booking in moved], from_status, values)
+    # The event names the decider: the session's copy, not a query.
+    decider = identity.as_user(actor) if actor is not None else None
+    moved = _as_moved(dict(rows), values, decider)
     outbox.record_many(moved, f"booking.{to_status}")
     metrics.transition(to_status, len(moved))
     return moved
 
 
-def _as_moved(versions: dict[int, int], values: dict) -> list[BookingRequest]:
-    """The moved requests in id order: held objects take the values written, others are read."""
+_MOVES: dict[tuple[bool, bool, Guard | None], sa.Executable] = {}
+
+
+def _move_statement(postgresql: bool, versioned: bool, only_if: Guard | None) -> sa.Executable:
+    """The guarded UPDATE … RETURNING id, version of `move` (with its history rows on
+    PostgreSQL), with bound parameters: built once per shape."""
+    key = (postgresql, versioned, only_if)
+    statement = _MOVES.get(key)
+    if statement is not None:
+        return statement
+    table, history = BookingRequest.__table__, BookingHistory.__table__
+
+    def given(name: str, column: sa.Column) -> sa.BindParameter:
+        return sa.bindparam(name, type_=column.type)
+
+    guards = [
+        table.c.id.in_(sa.bindparam("ids", expanding=True)),
+        table.c.status == given("from_status", table.c.status),
+    ]
+    if versioned:
+        guards.append(table.c.version == given("version", table.c.version))
+    if only_if is not None:
+        guards.append(only_if.clause)
+    written = {
+        name: given(name, table.c[name]) for name in _move_values(Status.PENDING, None, None)
+    }
+    statement = (
+        table.update()
+        .where(*guards)
+        .values(**written, version=table.c.version + 1)
+        .returning(table.c.id, table.c.version)
+    )
+    if postgresql:
+        moved = statement.cte("moved")
+        logged = (
+            sa.insert(history)
+            .from_select(
+                ["booking_id", "from_status", "to_status", "actor_id", "at", "reason"],
+                sa.select(
+                    moved.c.id,
+                    given("from_status", history.c.from_status),
+                    written["status"],
+                    written["decided_by_id"],
+                    written["updated_at"],
+                    written["reason"],
+                ),
+            )
+            .returning(sa.literal(1))
+            .cte("logged")
+        )
+        statement = sa.select(moved.c.id, moved.c.version).add_cte(logged)
+    _MOVES[key] = statement
+    return statement
+
+
+def _as_moved(versions: dict[int, int], values: dict, decider: User | None) -> list[BookingRequest]:
+    """The moved requests in id order: held objects take the values written (and `decider`
+    as the decider), others are read."""
     held: dict[int, BookingRequest] = {}
     for booking_id in versions:
         key = sa.inspect(BookingRequest).identity_key_from_primary_key((booking_id,))
@@ -350,7 +518,7 @@ def _as_moved(versions: dict[int, int], values: dict) -> list[BookingRequest]:
         if booking is not None:
             for name, value in (*values.items(), ("version", versions[booking_id])):
                 set_committed_value(booking, name, value)
-            db.session.expire(booking, ["decided_by"])  # follows decided_by_id when next read
+            set_committed_value(booking, "decided_by", decider)
             held[booking_id] = booking
     missing = [booking_id for booking_id in versions if booking_id not in held]
     if missing:
@@ -365,12 +533,19 @@ def _decide(
     actor: User,
     reason: str | None,
     if_match: str | None,
+    only_if: Guard | None = None,
+    guard_values: Mapping[str, Any] | None = None,
+    refused: Callable[[], None] | None = None,
 ) -> None:
     """Move one request the client read, under its `If-Match`: 412 if it changed since, 409 if
-    somebody moved it first."""
+    somebody moved it first; if it is as read but `only_if` did not hold, `refused()` raises."""
     check_precondition(booking, if_match)
     version = booking.version
-    if move([booking.id], booking.status, to_status, actor=actor, reason=reason, version=version):
+    moved = move(
+        [booking.id], booking.status, to_status,
+        actor=actor, reason=reason, version=version, only_if=only_if, guard_values=guard_values,
+    )  # fmt: skip
+    if moved:
         return
     current = db.session.execute(
         sa.select(BookingRequest.status, BookingRequest.version).where(
@@ -379,6 +554,8 @@ def _decide(
     ).one()
     if if_match is not None and current.version != version:
         raise _stale()
+    if refused is not None and (current.status, current.version) == (booking.status, version):
+        refused()
     raise Conflict(f"The request is already {current.status}; it cannot become {to_status}.")
 
 
@@ -404,25 +581,68 @@ def _stale() -> PreconditionFailed:
 
 
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
+    """Accept a request: on PostgreSQL three statements after the transaction's bounds (the
+    turn, which reads the request and its resource; the guarded move with its history row;
+    the event). Accepted requests in the way, or within the resource's buffer, are refused
+    by the database itself, and the refusal names them (`_conflict`)."""
     require_approver_or_admin(actor)
 
     def in_the_way() -> Conflict:  # the database refused an overlap or the buffer
         return _conflict(get_booking(booking_id))
 
     with transaction(conflict=in_the_way, keep_state=True):
-        booking = get_booking(booking_id, deciding=True)
-        require_approver_or_admin(actor, booking.resource_id)
-        if booking.status == Status.PENDING and booking.event_time <= utcnow():
-            raise Conflict("The event has already started; the request can no longer be accepted.")
         # Accepts (and blackouts) of one resource take turns: what follows sees any move or
         # blackout made while this one waited for its turn.
-        resource = catalog.take_turn(booking.resource_id)
+        booking, resource = _take_turn_deciding(booking_id)
+        require_approver_or_admin(actor, booking.resource_id)
+        only_if = refused = guard_values = None
         if booking.status == Status.PENDING:  # anything else is refused for what it is
+            if booking.event_time <= utcnow():
+                raise Conflict(
+                    "The event has already started; the request can no longer be accepted."
+                )
             # Notice and advance are judged from when the request was made, by today's rules.
-            _require_acceptable(booking, resource, asked_at=booking.created_at)
-        _decide(booking, Status.ACCEPTED, actor, None, if_match)
+            rules.require_followed(
+                resource, booking.event_time, booking.end_time, booking.created_at
+            )
+            start, end = booking.event_time, booking.end_time
+            only_if, guard_values = NO_BLACKOUT, {"guard_start": start, "guard_end": end}
+
+            def refused() -> None:
+                blackouts.refuse_overlap(booking.resource_id, start, end)
+
+        _decide(booking, Status.ACCEPTED, actor, None, if_match, only_if, guard_values, refused)
     _tell_requester(booking, actor)
     return booking
+
+
+# An accept's guard: no blackout of the resource meets the request (`guard_start`, `guard_end`).
+NO_BLACKOUT = Guard(
+    ~blackouts.meeting_clause(
+        BookingRequest.__table__.c.resource_id,
+        sa.bindparam("guard_start", type_=BookingRequest.event_time.type),
+        sa.bindparam("guard_end", type_=BookingRequest.event_time.type),
+    )
+)
+
+
+def _take_turn_deciding(booking_id: int) -> tuple[BookingRequest, BookableResource]:
+    """The request (404 if there is none) and its resource as they are now, in the statement
+    that takes the resource's turn (see `catalog.take_turn`)."""
+    found = db.session.execute(_TURN_DECIDING, {"booking_id": booking_id}).first()
+    if found is None:
+        raise NotFound(f"There is no booking request {booking_id}.")
+    return found.BookingRequest, found.BookableResource
+
+
+_TURN_DECIDING = (
+    sa.select(BookingRequest, BookableResource)
+    .join(BookableResource, BookableResource.id == BookingRequest.resource_id)
+    .where(BookingRequest.id == sa.bindparam("booking_id"))
+    .options(lazyload(BookingRequest.decided_by))  # the decision replaces its decider
+    .with_for_update(key_share=True, of=BookableResource)
+    .execution_options(populate_existing=True)
+)
 
 
 def reject(

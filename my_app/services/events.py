@@ -52,6 +52,15 @@ def record(booking: BookingRequest, type: str) -> str:
 
 def record_many(bookings: Iterable[BookingRequest], type: str) -> list[str]:
     """`record` for each of `bookings`, in one statement; their events' ids."""
+    rows = rows_for(bookings, type)
+    if rows:  # on the table: written at once, with none of the ORM's bookkeeping
+        db.session.execute(sa.insert(BookingEvent.__table__), rows)
+    return [row["id"] for row in rows]
+
+
+def rows_for(bookings: Iterable[BookingRequest], type: str) -> list[dict]:
+    """The `booking_events` rows that record `type` for each of `bookings` as they are now,
+    for a caller that writes them within a statement of its own (`record_many` otherwise)."""
     now = utcnow()
     rows = []
     for booking in bookings:
@@ -71,9 +80,7 @@ def record_many(bookings: Iterable[BookingRequest], type: str) -> list[str]:
                 "next_attempt_at": now,
             }
         )
-    if rows:  # on the table: written at once, with none of the ORM's bookkeeping
-        db.session.execute(sa.insert(BookingEvent.__table__), rows)
-    return [row["id"] for row in rows]
+    return rows
 
 
 def record_owner_deleted(user_id: int) -> None:

@@ -42,6 +42,7 @@ Letter = tuple[str, str, str]  # to, subject, body
 Acted = tuple[int, list[Letter]]  # how many requests a batch acted on, and the mail to send
 
 _table = BookingRequest.__table__
+NOBODY_CAME = bookings.Guard(_table.c.checked_in_at.is_(None))  # a release's guard
 
 
 # ---------------------------------------------------------------- check-in
@@ -104,7 +105,7 @@ def release_no_shows(now: datetime | None = None) -> int:
             moved = bookings.move(
                 ids, Status.ACCEPTED, Status.RELEASED,
                 reason=RELEASE_REASON.format(minutes=minutes),
-                only_if=_table.c.checked_in_at.is_(None),
+                only_if=NOBODY_CAME,
             )  # fmt: skip
             return len(moved), [_to_requester("booking_released", b) for b in moved]
 

@@ -271,7 +271,8 @@ def submit(
         if resource.approval == "auto":
             bookings.move([b.id for b in occurrences], Status.PENDING, Status.ACCEPTED)
         deciders = approvers.to_tell(occurrences[0]) if resource.approval != "auto" else []
-    _tell_approvers(series, occurrences, deciders)
+        resource_name = resource.name
+    _tell_approvers(series, occurrences, resource_name, deciders)
     return shown(series, occurrences)
 
 
@@ -491,15 +492,12 @@ def _tell_requester(
 
 
 def _tell_approvers(
-    series: BookingSeries, occurrences: list[BookingRequest], deciders: list[sa.Row]
+    series: BookingSeries, occurrences: list[BookingRequest], resource_name: str, emails: list[str]
 ) -> None:
-    if not deciders:
+    if not emails:
         return
     subject, body = mail.render(
-        "series_waiting",
-        series=series,
-        occurrences=occurrences,
-        resource_name=deciders[0].resource_name,
+        "series_waiting", series=series, occurrences=occurrences, resource_name=resource_name
     )
-    for decider in deciders:
-        mail.send_mail_later(decider.email, subject, body)
+    for email in emails:
+        mail.send_mail_later(email, subject, body)

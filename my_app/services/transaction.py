@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,6 +61,52 @@ def transaction(
     finally:
         session.expire_on_commit = True
         session.info.pop(_OPEN, None)
+
+
+def write_together(*writes: tuple[sa.Table, list[dict]]) -> None:
+    """Rows of several tables, inside the caller's unit of work: on PostgreSQL in one
+    statement (one data-modifying CTE per table, so one round trip), elsewhere (SQLite,
+    in-process) one statement per table. Rows referring to each other's keys are fine:
+    PostgreSQL checks foreign keys at the end of the statement. Each shape of statement
+    is built once, so SQLAlchemy compiles it once."""
+    writes = tuple((table, rows) for table, rows in writes if rows)
+    if not writes:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        for table, rows in writes:
+            db.session.execute(sa.insert(table), rows)
+        return
+    shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in writes)
+    statement = _together.get(shape)
+    if statement is None:
+        statement = _together[shape] = _statement_for(shape)
+    db.session.execute(
+        statement,
+        {
+            f"{table.name}_{n}_{column}": value
+            for table, rows in writes
+            for n, row in enumerate(rows)
+            for column, value in row.items()
+        },
+    )
+
+
+_together: dict[tuple, sa.Insert] = {}
+
+
+def _statement_for(shape: tuple) -> sa.Insert:
+    # One INSERT per row: a multi-row VALUES is a statement SQLAlchemy does not cache.
+    inserts = [
+        sa.insert(table).values(
+            {c: sa.bindparam(f"{table.name}_{n}_{c}", type_=table.c[c].type) for c in columns}
+        )
+        for table, columns, count in shape
+        for n in range(count)
+    ]
+    *first, last = inserts
+    return last.add_cte(
+        *(insert.returning(sa.literal(1)).cte(f"written_{n}") for n, insert in enumerate(first))
+    )
 
 
 def end_reading() -> None:

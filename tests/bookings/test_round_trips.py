@@ -1,0 +1,126 @@
+"""How many statements a submit and an accept send, and that each still writes its request,
+history row and event together (or nothing).
+
+On PostgreSQL a submit is its transaction's bounds, one read and one write; an accept the
+bounds, the turn (which reads the request and its resource), the guarded move with its
+history row, and the event. A refusal found by the database leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from my_app.extensions import db
+from tests.support.api import assert_problem, future
+
+POSTGRESQL = [pytest.param(("postgresql", "redis"), id="postgresql-redis")]
+
+
+@contextlib.contextmanager
+def statements(app):
+    """The SQL statements the app's engine sends inside the block, flattened to one line."""
+    sent: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def rows(app, booking_id: int) -> tuple[list[tuple], list[str]]:
+    """The request's history (from, to) and its event types, oldest first."""
+    with app.app_context():
+        history = db.session.execute(
+            sa.text(
+                "SELECT from_status, to_status FROM booking_history"
+                " WHERE booking_id = :id ORDER BY id"
+            ),
+            {"id": booking_id},
+        ).all()
+        events = db.session.scalars(
+            sa.text("SELECT type FROM booking_events WHERE booking_id = :id ORDER BY occurred_at"),
+            {"id": booking_id},
+        ).all()
+        db.session.remove()
+    return [tuple(row) for row in history], list(events)
+
+
+def warm_up(api, account) -> None:
+    """A first request, so the revocation store's cache holds the account's session (a miss
+    reads it from the database, on a connection of its own)."""
+    assert api.client.get("/me", headers=account.headers).status_code == 200
+
+
+@pytest.mark.parametrize("stack", POSTGRESQL)
+def test_a_submit_reads_once_and_writes_once(app, api):
+    alice = api.user()
+    warm_up(api, alice)
+    with statements(app) as sent:
+        response = api.submit(alice, event_time=future(hours=30))
+    assert response.status_code == 201
+    assert len(sent) == 3, sent
+    assert sent[0].startswith("SELECT set_config('statement_timeout'")
+    assert sent[1].startswith("SELECT resources.id")
+    assert sent[2].startswith("WITH ")
+    assert "INSERT INTO booking_history" in sent[2] and "INSERT INTO booking_events" in sent[2]
+    assert rows(app, response.json["id"]) == ([(None, "pending")], ["booking.submitted"])
+
+
+@pytest.mark.parametrize("stack", POSTGRESQL)
+def test_an_accept_is_four_statements(app, api):
+    alice, admin = api.user(), api.admin()
+    booking = api.booking(alice, event_time=future(hours=30))
+    warm_up(api, admin)
+    with statements(app) as sent:
+        response = api.decide(admin, "accept", booking["id"])
+    assert response.status_code == 200
+    assert len(sent) == 4, "\n".join(s[:90] for s in sent)
+    assert "FOR NO KEY UPDATE OF resources" in sent[1]
+    assert sent[2].startswith("WITH moved AS (UPDATE booking_requests")
+    assert "INSERT INTO booking_history" in sent[2]
+    assert sent[3].startswith("INSERT INTO booking_events")
+    history, events = rows(app, booking["id"])
+    assert history == [(None, "pending"), ("pending", "accepted")]
+    assert events == ["booking.submitted", "booking.accepted"]
+
+
+def test_an_accept_the_database_refuses_leaves_no_trace(app, api):
+    """The overlap is the database's to refuse now: the 409 names what is in the way, and the
+    refused request keeps its status, its version, its history and its events."""
+    alice, admin = api.user(), api.admin()
+    start = future(hours=40)
+    first = api.booking(alice, event_time=start, duration_minutes=60)
+    second = api.booking(alice, event_time=start, duration_minutes=30)
+    assert api.decide(admin, "accept", first["id"]).status_code == 200
+    problem = assert_problem(api.decide(admin, "accept", second["id"]), 409)
+    assert f"accepted request(s) {first['id']}" in problem["detail"]
+    again = api.client.get(f"/request/{second['id']}", headers=admin.headers)
+    assert again.json == second
+    assert rows(app, second["id"]) == ([(None, "pending")], ["booking.submitted"])
+
+
+def test_an_accept_a_blackout_stands_in_the_way_of_names_it(app, api):
+    """The blackout is checked by the move's own guard: the request is as it was read, so the
+    409 says which blackout, and nothing is written."""
+    alice, admin = api.user(), api.admin()
+    start = future(hours=50)
+    booking = api.booking(alice, event_time=start, duration_minutes=60)
+    made = api.client.post(
+        "/resources/1/blackouts",
+        json={"start": start, "end": future(hours=51), "reason": "painting"},
+        headers=admin.headers,
+    )
+    assert made.status_code == 201, made.json
+    problem = assert_problem(api.decide(admin, "accept", booking["id"]), 409)
+    assert "blackout" in problem["detail"] and "painting" in problem["detail"]
+    assert rows(app, booking["id"]) == ([(None, "pending")], ["booking.submitted"])
