@@ -4,8 +4,9 @@ Runs the app in this process under the production configuration that `make bench
 (PostgreSQL + Redis, rate limits off, its own random database and Redis prefix, both
 removed afterwards), sends each figure's request N times through Flask's test client under
 cProfile, and prints the functions that take the most time, with the SQL statements each
-request sent. Figures: me, random, submit, accept, list, deep (a page 90% down the table), login
-(default: all but deep and login).
+request sent. Figures: me, random, submit, accept, list, deep (a page 90% down the table), login,
+submit_series and accept_series (52 weekly occurrences each; default: all but deep, login
+and the series).
 """
 
 from __future__ import annotations
@@ -85,7 +86,18 @@ def profile(options) -> None:
         query = f"/list_requests?limit={min(100, int(options.n * 0.9) - seen)}"
         page = client.get(query + (f"&cursor={deep}" if deep else ""), headers=auth).get_json()
         seen, deep = seen + len(page["bookings"]), page["next_cursor"]
+    series_ids: list[int] = []
+
+    def submit_series(i: int):
+        answer = client.post("/submit_series", json=series_body(i), headers=auth)
+        series_ids.append(answer.get_json()["id"])
+        return answer
+
     requests = {
+        "submit_series": submit_series,
+        "accept_series": lambda i: client.post(
+            "/accept_series", json={"id": series_ids[i]}, headers=auth
+        ),
         "me": lambda i: client.get("/me", headers=auth),
         "random": lambda i: client.post(
             "/generate_random_array", json={"sentence": "the quick brown fox"}, headers=auth
@@ -109,8 +121,13 @@ def profile(options) -> None:
     for figure in options.figures:
         send = requests[figure]
         n = options.n if figure != "login" else min(options.n, 20)
+        if figure.endswith("_series"):
+            n = min(options.n, 50)  # 52 occurrences each
+        if figure == "accept_series" and len(series_ids) < n:
+            for i in range(len(series_ids), n):
+                submit_series(i)
         for i in range(5):  # warm up, outside the profile
-            send(n + i) if figure != "accept" else None
+            send(n + i) if not figure.startswith("accept") else None
         statements.clear()
         profiler = cProfile.Profile(time.process_time) if options.cpu else cProfile.Profile()
         started, cpu = time.perf_counter(), time.process_time()
@@ -162,6 +179,17 @@ def _package(filename: str) -> str:
     if "/lib/python3" in filename:
         return "stdlib"
     return filename  # built-ins: "~" and <frozen …>
+
+
+def series_body(i: int) -> dict:
+    """The i-th weekly 52-occurrence series, in slots no other series or request meets."""
+    start = dt.datetime(2300, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=20 * i)
+    return {
+        **BOOKING,
+        "event_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_minutes": 15,
+        "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=52"},
+    }
 
 
 def slot(i: int) -> str:

@@ -203,7 +203,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
     start = fields["event_time"]
     end = start + timedelta(minutes=fields["duration_minutes"])
     row = {
-        **_NEW_ROW, **address, **fields, "resource_id": resource_id,
+        **NEW_ROW, **address, **fields, "resource_id": resource_id,
         "requested_by_id": requester.id, "end_time": end, "created_at": now, "updated_at": now,
     }  # fmt: skip
     booking = BookingRequest(**row)
@@ -241,7 +241,7 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
 
 
 # The columns a new request starts with beside those the submit gives.
-_NEW_ROW = {
+NEW_ROW = {
     "status": Status.PENDING, "decided_by_id": None, "decided_at": None, "reason": None,
     "series_id": None, "version": 1, "checked_in_at": None, "reminded_at": None,
     "escalated_at": None, "state": None, "postal_code": None,

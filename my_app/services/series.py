@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 
 from my_app import metrics
 from my_app.errors import Conflict, NotFound, UnprocessableEntity
@@ -160,9 +161,8 @@ def _refusals(
         return found.setdefault(index, Refusal(windows[index][0]))
 
     reach = buffer + LONGEST  # an accepted request starting this much earlier may still meet
-    accepted = _accepted_meeting(
-        resource.id, rules.shifted(span[0], -reach), rules.shifted(span[1], buffer)
-    )
+    near = [(rules.shifted(start, -buffer), rules.shifted(end, buffer)) for start, end in windows]
+    accepted = _accepted_meeting(resource.id, near)
     accepted_starts = [row.event_time for row in accepted]
     blocked = blackouts.meeting(resource.id, span[0], span[1])
     for index, (start, end) in enumerate(windows):
@@ -196,19 +196,44 @@ def _refusals(
     return dict(sorted(found.items()))
 
 
-def _accepted_meeting(resource_id: int, start: datetime, end: datetime) -> list[sa.Row]:
-    """(id, event_time, end_time) of the resource's accepted requests meeting [start, end),
-    by start."""
+def _accepted_meeting(resource_id: int, windows: list[tuple[datetime, datetime]]) -> list[sa.Row]:
+    """(id, event_time, end_time) of the resource's accepted requests meeting any of the
+    [start, end) `windows` (sorted by start), by start.
+
+    On PostgreSQL one probe of the exclusion constraint's index per window, so a series
+    reads the requests in its way, not every accepted request of its year; elsewhere those
+    meeting the windows' whole span."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        starts, ends = [start for start, _ in windows], [end for _, end in windows]
+        return list(db.session.execute(_ACCEPTED_NEAR_WINDOWS,
+                                       {"resource_id": resource_id, "starts": starts,
+                                        "ends": ends}))  # fmt: skip
     query = (
         sa.select(BookingRequest.id, BookingRequest.event_time, BookingRequest.end_time)
         .where(
             BookingRequest.resource_id == resource_id,
             BookingRequest.status == Status.ACCEPTED,
-            bookings.meets(start, end),
+            bookings.meets(windows[0][0], max(end for _, end in windows)),
         )
         .order_by(BookingRequest.event_time, BookingRequest.id)
     )
     return list(db.session.execute(query))
+
+
+_ACCEPTED_NEAR_WINDOWS = sa.text(
+    """
+    SELECT DISTINCT b.id, b.event_time, b.end_time
+    FROM unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) AS w (s, e)
+    JOIN booking_requests AS b
+      ON b.resource_id = :resource_id AND b.status = 'accepted'
+     AND tstzrange(b.event_time, b.end_time, '[)') && tstzrange(w.s, w.e, '[)')
+    ORDER BY b.event_time, b.id
+    """
+).columns(
+    sa.column("id", sa.Integer),
+    sa.column("event_time", BookingRequest.event_time.type),
+    sa.column("end_time", BookingRequest.end_time.type),
+)
 
 
 def _refused(refusals: dict[int, Refusal], what: str, deciding: bool = False) -> Exception:
@@ -252,10 +277,10 @@ def submit(
     if dry_run:
         return _plan(requester, resource_id, address, repeat, rule, on_conflict, now, fields)
     with transaction(conflict=_in_the_way, keep_state=True):
+        resource = catalog.get_resource(resource_id, bookable=True)  # held: _plan's too
         planned = _plan(
             requester, resource_id, address, repeat, rule, on_conflict, now, fields, True
         )
-        resource = catalog.get_resource(resource_id)
         series = BookingSeries(
             resource_id=resource_id,
             rrule=repeat["rrule"],
@@ -310,8 +335,9 @@ def _plan(
     if refusals and (on_conflict == "fail" or not kept):
         raise _refused(refusals, "nothing was stored" if on_conflict == "fail" else "none is left")
     status = Status.ACCEPTED if resource.approval == "auto" and not writing else Status.PENDING
+    user = identity.as_user(requester)
     occurrences = [
-        _occurrence(requester, resource_id, address, fields, start, duration, status, now)
+        _occurrence(user, resource_id, address, fields, start, duration, status, now)
         for start in kept
     ]
     skipped = [refusal.shown() for refusal in refusals.values()]
@@ -338,7 +364,8 @@ def _occurrence(
     status: str,
     now: datetime,
 ) -> BookingRequest:
-    """One occurrence as it would be stored (not added to the session)."""
+    """One occurrence as it would be stored (not added to the session); `requester` is the
+    session's `User` (`identity.as_user`)."""
     return BookingRequest(
         resource_id=resource_id,
         topic=fields["topic"],
@@ -346,7 +373,7 @@ def _occurrence(
         duration_minutes=fields["duration_minutes"],
         end_time=start + duration,
         status=status,
-        requested_by=identity.as_user(requester),
+        requested_by=requester,
         created_at=now,
         updated_at=now,
         version=1,
@@ -358,26 +385,46 @@ def _insert(
     series: BookingSeries, planned: list[BookingRequest], requester: User, now: datetime
 ) -> list[BookingRequest]:
     """Insert the occurrences, their submission history and `booking.submitted` events: a
-    statement each."""
-    columns = ("resource_id", "topic", "event_time", "duration_minutes", "end_time", "street",
-               "city", "state", "postal_code", "country", "status", "created_at",
-               "updated_at")  # fmt: skip
-    rows = [{**{c: getattr(b, c) for c in columns}, "requested_by_id": requester.id,
-             "series_id": series.id} for b in planned]  # fmt: skip
-    inserted = list(
-        db.session.scalars(
-            sa.insert(BookingRequest).returning(BookingRequest, sort_by_parameter_order=True),
-            rows,
-        ).unique()
-    )
+    statement each. The planned objects become the stored ones (nothing is read back)."""
+    table = BookingRequest.__table__
+    given = ("resource_id", "topic", "event_time", "duration_minutes", "end_time", "street",
+             "city", "state", "postal_code", "country", "status", "created_at",
+             "updated_at")  # fmt: skip
+    rows = [
+        {**bookings.NEW_ROW, **{c: getattr(b, c) for c in given},
+         "requested_by_id": requester.id, "series_id": series.id}
+        for b in planned
+    ]  # fmt: skip
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The ids first, then the rows as psycopg's pipelined executemany sends them: one
+        # short statement it parses once, where INSERT … RETURNING of 52 rows is one long
+        # statement parsed anew each time.
+        ids = db.session.scalars(_NEW_IDS, {"count": len(rows)}).all()
+        for row, booking_id in zip(rows, ids, strict=True):
+            row["id"] = booking_id
+        db.session.execute(sa.insert(table), rows)
+    else:
+        ids = db.session.scalars(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        ).all()
+    for booking, row, booking_id in zip(planned, rows, ids, strict=True):
+        # Transient objects: their values go in as they were stored, then count as loaded.
+        booking.__dict__.update(row, id=booking_id, decided_by=None)
+        make_transient_to_detached(booking)  # as stored: nothing left for the ORM to write
+        db.session.add(booking)
     db.session.execute(
         sa.insert(BookingHistory.__table__),
         [{"booking_id": booking.id, "from_status": None, "to_status": Status.PENDING,
-          "actor_id": requester.id, "at": now, "reason": None} for booking in inserted],
+          "actor_id": requester.id, "at": now, "reason": None} for booking in planned],
     )  # fmt: skip
-    outbox.record_many(inserted, "booking.submitted")
-    metrics.transition(Status.PENDING, len(inserted))
-    return inserted
+    outbox.record_many(planned, "booking.submitted")
+    metrics.transition(Status.PENDING, len(planned))
+    return planned
+
+
+_NEW_IDS = sa.select(
+    sa.func.nextval(sa.func.pg_get_serial_sequence("booking_requests", "id"))
+).select_from(sa.func.generate_series(1, sa.bindparam("count")))
 
 
 def _in_the_way() -> Conflict:
@@ -399,8 +446,7 @@ def accept(
         series = _get(series_id)
         require_approver_or_admin(actor, series.resource_id)
         # Accepts and blackouts of one resource take turns: what follows sees them all.
-        catalog.take_turn(series.resource_id)
-        resource = catalog.get_resource(series.resource_id, fresh=True)
+        resource = catalog.take_turn(series.resource_id)  # as it is now, its rules too
         now = utcnow()
         pending = _pending(series_id, (Status.PENDING,), max(from_ or now, now))
         refusals = {}
