@@ -111,12 +111,19 @@ def profile(options) -> None:
         "login": lambda i: client.post("/login", json=login),
     }
     statements: list[str] = []
+    waited: dict[str, float] = {}  # wall seconds from sending each statement to its answer
     with app.app_context():
         engine = db.engine
 
     @event.listens_for(engine, "before_cursor_execute")
     def count(conn, cursor, statement, *args):
         statements.append(" ".join(statement.split())[:110])
+        conn.info["sent_at"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def answered(conn, cursor, statement, *args):
+        key = " ".join(statement.split())[:110]
+        waited[key] = waited.get(key, 0.0) + time.perf_counter() - conn.info.pop("sent_at")
 
     for figure in options.figures:
         send = requests[figure]
@@ -129,6 +136,7 @@ def profile(options) -> None:
         for i in range(5):  # warm up, outside the profile
             send(n + i) if not figure.startswith("accept") else None
         statements.clear()
+        waited.clear()
         profiler = cProfile.Profile(time.process_time) if options.cpu else cProfile.Profile()
         started, cpu = time.perf_counter(), time.process_time()
         if not options.time:
@@ -148,8 +156,9 @@ def profile(options) -> None:
         seen: dict[str, int] = {}
         for statement in statements:
             seen[statement] = seen.get(statement, 0) + 1
+        print("  per request: times sent, ms from sending to the answer, the statement")
         for statement, times in sorted(seen.items(), key=lambda kv: -kv[1])[:12]:
-            print(f"  {times / n:5.2f}  {statement}")
+            print(f"  {times / n:5.2f} {waited.get(statement, 0) / n * 1000:7.2f}  {statement}")
         if options.time:
             continue
         by_package: dict[str, float] = {}

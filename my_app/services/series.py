@@ -222,12 +222,15 @@ def _accepted_meeting(resource_id: int, windows: list[tuple[datetime, datetime]]
 
 _ACCEPTED_NEAR_WINDOWS = sa.text(
     """
-    SELECT DISTINCT b.id, b.event_time, b.end_time
+    SELECT DISTINCT near.id, near.event_time, near.end_time
     FROM unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) AS w (s, e)
-    JOIN booking_requests AS b
-      ON b.resource_id = :resource_id AND b.status = 'accepted'
-     AND tstzrange(b.event_time, b.end_time, '[)') && tstzrange(w.s, w.e, '[)')
-    ORDER BY b.event_time, b.id
+    CROSS JOIN LATERAL (
+        SELECT b.id, b.event_time, b.end_time FROM booking_requests AS b
+        WHERE b.resource_id = :resource_id AND b.status = 'accepted'
+          AND tstzrange(b.event_time, b.end_time, '[)') && tstzrange(w.s, w.e, '[)')
+        OFFSET 0  -- kept a subquery: one index probe per window, whatever the statistics say
+    ) AS near
+    ORDER BY near.event_time, near.id
     """
 ).columns(
     sa.column("id", sa.Integer),
@@ -445,10 +448,12 @@ def accept(
     with transaction(conflict=_in_the_way, keep_state=True):
         series = _get(series_id)
         require_approver_or_admin(actor, series.resource_id)
+        now = utcnow()
+        # Read before the turn, so that the turn is held for less: a pending occurrence
+        # that something else moves meanwhile is left alone by the guarded move.
+        pending = _pending(series_id, (Status.PENDING,), max(from_ or now, now))
         # Accepts and blackouts of one resource take turns: what follows sees them all.
         resource = catalog.take_turn(series.resource_id)  # as it is now, its rules too
-        now = utcnow()
-        pending = _pending(series_id, (Status.PENDING,), max(from_ or now, now))
         refusals = {}
         if pending:
             windows = [(b.event_time, b.end_time) for b in pending]
@@ -463,7 +468,7 @@ def accept(
         accepted = bookings.move(free, Status.PENDING, Status.ACCEPTED, actor=actor)
         if refusals:
             series.skipped = [*series.skipped, *(r.shown() for r in refusals.values())]
-        occurrences = _occurrences(series_id)
+    occurrences = _occurrences(series_id)  # after the commit: the turn is someone else's
     _tell_requester(series, actor, accepted, Status.ACCEPTED, rejected)
     return shown(series, occurrences)
 
