@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from itertools import pairwise
 from zoneinfo import available_timezones
@@ -84,7 +85,8 @@ class Hours(fields.Float):
         if isinstance(value, str):
             raise self.make_error("invalid")
         hours = super()._deserialize(value, attr, data, **kwargs)
-        if abs(hours * 60 - round(hours * 60)) > 1e-9:
+        minutes = hours * 60  # infinite for a huge number, which the range refuses next
+        if math.isfinite(minutes) and abs(minutes - round(minutes)) > 1e-9:
             raise ValidationError("Must be a whole number of minutes, e.g. 1.5 or 0.25.")
         return hours
 

@@ -330,6 +330,18 @@ def visible_user(actor: User, user_id: int) -> User:
     return get_user(user_id)
 
 
+def _admins_take_turns(user_id: int) -> None:
+    """Lock the account and every active admin, in id order, before anything else: two
+    admins demoting (or deleting) each other at once then take turns instead of each
+    holding the row the other waits for (a deadlock, which would be a 503)."""
+    db.session.execute(
+        sa.select(User.id)
+        .where(sa.or_(User.id == user_id, sa.and_(User.role == "admin", User.status == "active")))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+
+
 def _other_active_admins(user: User) -> int:
     # Locking every active admin row serialises concurrent demotions, so two
     # admins demoting each other at once cannot leave the service without one.
@@ -349,6 +361,7 @@ def _guard_last_admin(user: User, action: str) -> None:
 def delete_user(actor: User, user_id: int) -> None:
     require_owner_or_admin(actor, user_id, "delete your own account")
     with transaction():
+        _admins_take_turns(user_id)
         user = get_user(user_id, lock=True)
         _guard_last_admin(user, "delete")
         outbox.record_owner_deleted(user.id)
@@ -362,6 +375,7 @@ def update_user(
     """Change a user's role or status; takes effect on the user's next request."""
     require_admin(actor)
     with transaction():
+        _admins_take_turns(user_id)
         user = get_user(user_id, lock=True)
         if (role is not None and role != "admin") or status == "disabled":
             _guard_last_admin(user, "demote or disable")

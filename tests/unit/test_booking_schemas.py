@@ -111,3 +111,12 @@ def test_bad_list_query_names_the_parameter(query, field):
 
 def test_list_query_defaults_and_ignores_unknown_parameters():
     assert BookingsQuerySchema().load({"utm_source": "mail"}) == {"limit": 20, "cursor": None}
+
+
+@pytest.mark.parametrize("hours", [3e306, 1e308, 745, 0, -1])
+def test_a_quota_of_absurd_hours_is_refused_as_out_of_range(hours):
+    from my_app.schemas.rules import QuotaSchema
+
+    with pytest.raises(ValidationError) as caught:
+        QuotaSchema().load({"hours": hours, "per": "day"})
+    assert "hours" in caught.value.messages
