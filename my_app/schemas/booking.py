@@ -22,7 +22,6 @@ from my_app.schemas.base import (
     Text,
     Trimmed,
     UTCTimestamp,
-    page_of,
 )
 from my_app.schemas.rules import RulesOutSchema, RulesSchema, TimeZone
 from my_app.schemas.user import UserRefSchema
@@ -109,9 +108,6 @@ class BookingSchema(ma.Schema):
     series_id = fields.Integer(
         allow_none=True, metadata={"description": "The series it is an occurrence of; null if none"}
     )
-
-
-BookingListSchema = page_of("bookings", BookingSchema)
 
 
 class MyBookingsQuerySchema(PageQuerySchema):
