@@ -104,8 +104,8 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
     @event.listens_for(engine, "begin")
     def _bound_transaction(connection) -> None:
         # One round trip, undone by the transaction's end, so a pooler may hand the server
-        # connection to anyone next. An AUTOCOMMIT connection (the revocation store's) has
-        # no transaction to scope it to: the client-side bound is its bound.
+        # connection to anyone next. An AUTOCOMMIT connection (the revocation store's, a
+        # list's page) has no transaction to scope it to: the client-side bound is its bound.
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             return
         milliseconds = _milliseconds(_statement_seconds.get(engine))

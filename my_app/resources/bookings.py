@@ -24,13 +24,13 @@ from my_app.schemas.booking import (
     BookingCreateSchema,
     BookingDecisionSchema,
     BookingIdSchema,
-    BookingListSchema,
     BookingSchema,
     BookingsQuerySchema,
     DeletedBookingSchema,
     HistorySchema,
     MyBookingsQuerySchema,
 )
+from my_app.schemas.booking_list import BookingPageSchema, BookingRowSchema
 from my_app.services import bookings, followups
 
 TAGS = ("bookings",)
@@ -103,9 +103,9 @@ class ListRequests(Resource):
     @operation("list_requests", tags=TAGS)
     @authenticated()
     @arguments(BookingsQuerySchema)
-    @response(BookingListSchema)
+    @response(BookingPageSchema)
     @other_responses(403)
-    @csv_export(BookingSchema, "bookings.csv")
+    @csv_export(BookingRowSchema, "bookings.csv")
     def get(self, filters):
         """Every booking request, filtered, by event time then id (admin or approver).
 
@@ -122,8 +122,8 @@ class MyRequests(Resource):
     @operation("list_my_requests", tags=TAGS)
     @authenticated()
     @arguments(MyBookingsQuerySchema)
-    @response(BookingListSchema)
-    @csv_export(BookingSchema, "my_bookings.csv")
+    @response(BookingPageSchema)
+    @csv_export(BookingRowSchema, "my_bookings.csv")
     def get(self, filters):
         """The caller's own booking requests, by event time then id.
 

@@ -147,7 +147,8 @@ def response(
     links: Mapping[str, dict[str, Any]] | None = None,
     media_type: str = JSON,
 ) -> Callable:
-    """The success answer: the return value dumped by `schema` with `status`.
+    """The success answer: the return value dumped by `schema` (or encoded, `_json`) with
+    `status`.
 
     The method may return a `Reply` for another declared status or extra headers, or
     a `Response` of its own. Without a schema, `media_type` names the body it returns.
@@ -203,7 +204,7 @@ def _render(doc: EndpointDoc, media_type: str, result: Any) -> Response:
     status = reply.status or doc.status
     schema = doc.response if status == doc.status else doc.responses.get(status)
     if schema is not None:
-        response = current_app.json.response(schema.dump(reply.body))
+        response = _json(schema, reply.body)
     elif reply.body is None:
         response = Response()
     elif media_type != JSON:
@@ -213,3 +214,13 @@ def _render(doc: EndpointDoc, media_type: str, result: Any) -> Response:
     response.status_code = status
     response.headers.update(reply.headers)
     return response
+
+
+def _json(schema, body: Any) -> Response:
+    """`body` dumped by `schema`, as the app's JSON. A schema with an `encode` method writes
+    the same bytes itself, in one pass, unless the app pretty-prints (debug)."""
+    provider = current_app.json
+    pretty = provider.compact is False or (provider.compact is None and current_app.debug)
+    if hasattr(schema, "encode") and not pretty:  # Flask's `response` appends the newline
+        return Response(schema.encode(body) + b"\n", mimetype=provider.mimetype)
+    return provider.response(schema.dump(body))

@@ -27,7 +27,6 @@ from my_app.schemas.base import (
     Text,
     Trimmed,
     UTCTimestamp,
-    page_of,
 )
 from my_app.schemas.rules import RulesOutSchema, RulesSchema, TimeZone
 from my_app.schemas.user import UserRefSchema
@@ -153,9 +152,6 @@ def _moment(value: datetime | None) -> str | None:
 
 def _person(user) -> dict | None:
     return None if user is None else {"id": user.id, "username": user.username, "email": user.email}
-
-
-BookingListSchema = page_of("bookings", BookingSchema)
 
 
 class MyBookingsQuerySchema(PageQuerySchema):

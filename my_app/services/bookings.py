@@ -71,7 +71,8 @@ from my_app.models.event import BookingEvent
 from my_app.models.types import utcnow
 from my_app.services import approvers, blackouts, catalog, identity, mail, quota, rules
 from my_app.services import events as outbox
-from my_app.services.pagination import Page, decode_cursor, page, row_id
+from my_app.services.booking_pages import read_page
+from my_app.services.pagination import Page
 from my_app.services.permissions import (
     approved_resource_ids,
     require_admin,
@@ -129,64 +130,19 @@ def list_all(actor: User, **filters) -> Page:
     """Every booking request matching `filters` (admin); an approver's, of the resources
     they approve."""
     if actor.is_admin:
-        return _list(**filters)
+        return read_page(**filters)
     approved = approved_resource_ids(actor)
     if not approved:
         require_admin(actor)
     wanted = filters.get("resource_id")
     if wanted is not None and wanted not in approved:
         raise Forbidden(f"You do not approve the requests of resource {wanted}.")
-    return _list(**filters, resource_ids=approved)
+    return read_page(**filters, resource_ids=approved)
 
 
 def list_own(actor: User, **filters) -> Page:
     """The booking requests `actor` submitted."""
-    return _list(requested_by=actor.id, **filters)
-
-
-def _list(
-    limit: int,
-    cursor: str | None = None,
-    status: str | None = None,
-    resource_id: int | None = None,
-    requested_by: int | None = None,
-    series_id: int | None = None,
-    from_: datetime | None = None,
-    to: datetime | None = None,
-    resource_ids: Collection[int] | None = None,
-) -> Page:
-    """A page ordered by (event_time, id), continuing after `cursor`."""
-    query = sa.select(BookingRequest)
-    if resource_ids is not None:
-        query = query.where(BookingRequest.resource_id.in_(resource_ids))
-    for column, value in (
-        (BookingRequest.status, status),
-        (BookingRequest.resource_id, resource_id),
-        (BookingRequest.requested_by_id, requested_by),
-        (BookingRequest.series_id, series_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if from_ is not None:
-        query = query.where(BookingRequest.event_time >= from_)
-    if to is not None:
-        query = query.where(BookingRequest.event_time < to)
-    if cursor:
-        after_time, after_id = decode_cursor(cursor, _aware_datetime, row_id)
-        query = query.where(
-            sa.tuple_(BookingRequest.event_time, BookingRequest.id)
-            > sa.tuple_(sa.literal(after_time, BookingRequest.event_time.type), after_id)
-        )
-    query = query.order_by(BookingRequest.event_time, BookingRequest.id).limit(limit + 1)
-    rows = list(db.session.scalars(query).unique())
-    return page(rows, limit, key=lambda b: [b.event_time.isoformat(), b.id])
-
-
-def _aware_datetime(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("cursor time without an offset")
-    return parsed
+    return read_page(requested_by=actor.id, **filters)
 
 
 # ---------------------------------------------------------------- writing
