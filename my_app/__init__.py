@@ -79,7 +79,7 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import redis_client
     from my_app import auth, database, models, replica  # noqa: F401  (models registers the tables)
-    from my_app.extensions import cors, db, limiter, ma
+    from my_app.extensions import db, limiter, ma
 
     database.configure_engine(app)
     db.init_app(app)
@@ -98,4 +98,6 @@ def register_extensions(app: Flask) -> None:
     limiter._storage_options = {}
     limiter.init_app(app)
     if app.config["CORS_ORIGINS"]:
-        cors.init_app(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])
+        from flask_cors import CORS  # only a deployment that allows other origins loads it
+
+        CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Request-ID"])

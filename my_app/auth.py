@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import jwt as pyjwt
 from flask import Flask, g
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_jwt_extended.config import config as jwt_config
+from jwt.algorithms import HMACAlgorithm
 from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 
 from my_app.errors import unauthorized
@@ -91,6 +93,43 @@ def authenticate(refresh: bool = False, admin: bool = False) -> None:
         require_admin(current_user)
 
 
+class CheckedKeyHS256(HMACAlgorithm):
+    """PyJWT's HS256, but each key is checked once per process instead of on every token.
+
+    On every encode and decode PyJWT checks that the HMAC key is no asymmetric key (it tries
+    it as PEM, SSH, JWK, a DER public key and a DER certificate). The answer for a given key
+    never changes; and the DER attempts run in cryptography's OpenSSL, whose pages then stay
+    resident in every worker (about 2 MB). Same keys accepted, same errors for the others
+    (a refused key is never remembered).
+    """
+
+    KEYS_REMEMBERED = 8
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._checked: dict[str | bytes, bytes] = {}
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        if not isinstance(key, str | bytes):
+            return super().prepare_key(key)
+        prepared = self._checked.get(key)
+        if prepared is None:
+            prepared = super().prepare_key(key)
+            if len(self._checked) < self.KEYS_REMEMBERED:
+                self._checked[key] = prepared
+        return prepared
+
+
+HS256 = CheckedKeyHS256()
+# flask-jwt-extended signs and verifies through PyJWT's module-level functions, which use
+# this registry.
+pyjwt.unregister_algorithm("HS256")
+pyjwt.register_algorithm("HS256", HS256)
+
+
 def init_app(app: Flask) -> None:
     jwt.init_app(app)
     revocation.init_app(app)
+    # Checked now: under uWSGI that is in the master, before the workers are forked, so no
+    # worker ever runs the check (see CheckedKeyHS256).
+    HS256.prepare_key(app.config["JWT_SECRET_KEY"])

@@ -24,9 +24,8 @@ from __future__ import annotations
 import logging
 import math
 import select
-import sqlite3
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from flask import Flask, current_app
@@ -34,6 +33,9 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from my_app.extensions import db
+
+if TYPE_CHECKING:
+    import sqlite3  # a server on PostgreSQL never loads it
 
 log = logging.getLogger(__name__)
 JOB_TIMEOUT_SECONDS = 600.0

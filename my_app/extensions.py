@@ -2,7 +2,6 @@
 
 import warnings
 
-from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,6 +31,5 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 jwt = JWTManager()
-cors = CORS()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 ma = Marshmallow()

@@ -18,7 +18,6 @@ import uuid
 
 from flask import Flask, g, has_request_context, request
 from flask_jwt_extended import get_jwt_identity
-from pythonjsonlogger.json import JsonFormatter
 
 try:  # present only inside uWSGI
     import uwsgi
@@ -86,6 +85,8 @@ class RequestFieldsFilter(logging.Filter):
 
 
 def json_formatter() -> logging.Formatter:
+    from pythonjsonlogger.json import JsonFormatter  # only LOG_FORMAT=json loads it
+
     return JsonFormatter(
         JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}, timestamp="time"
     )

@@ -3,7 +3,8 @@
 Request and response bodies are the very marshmallow schemas the resources
 load and dump with, so the description cannot drift from the behaviour.
 `GET /openapi.json` serves it; `GET /docs` renders it with Swagger UI from
-the app's own files.
+the app's own files. apispec and the country list are loaded by the first request for the
+document, not by every worker.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from __future__ import annotations
 import copy
 import inspect
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import pycountry
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 from marshmallow import fields, validate
 
@@ -23,7 +22,9 @@ from my_app import docs
 from my_app.apidoc import EndpointDoc
 from my_app.schemas.base import MAX_ID, NonBlank, PublicURLFor
 from my_app.schemas.booking import Country
-from my_app.schemas.openapi import OpenAPIDocumentSchema
+
+if TYPE_CHECKING:
+    from apispec import APISpec
 
 TITLE = "my_app booking requests API"
 VERSION = "1.0.0"
@@ -81,9 +82,11 @@ VALIDATION_PROBLEM = {
 }
 
 
-COUNTRY_NAMES = sorted(
-    {value for c in pycountry.countries for value in (c.alpha_2, c.alpha_3, c.name)}
-)
+@cache
+def country_names() -> list[str]:
+    import pycountry
+
+    return sorted({value for c in pycountry.countries for value in (c.alpha_2, c.alpha_3, c.name)})
 
 
 def field2extras(self, field: fields.Field, ret: dict, **kwargs: Any) -> dict[str, Any]:
@@ -97,7 +100,7 @@ def field2extras(self, field: fields.Field, ret: dict, **kwargs: Any) -> dict[st
     if isinstance(field, NonBlank) and "pattern" not in ret | extras:
         extras["pattern"] = r"\S"  # some character other than whitespace remains after trimming
     if isinstance(field, Country):
-        extras["enum"] = COUNTRY_NAMES  # compared without regard to case or surrounding spaces
+        extras["enum"] = country_names()  # compared without regard to case or surrounding spaces
     return extras
 
 
@@ -259,7 +262,11 @@ def _add_get(spec: APISpec, path: str, operation_id: str, summary: str, response
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
     from my_app.resources import ROUTES
+    from my_app.schemas.openapi import OpenAPIDocumentSchema
 
     marshmallow = MarshmallowPlugin()
     spec = APISpec(

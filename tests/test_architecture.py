@@ -90,6 +90,7 @@ NOT_SERVED = {
     "alembic", "flask_migrate", "mako", "pygments",
     "boto3", "botocore", "s3transfer",
     "icalendar",
+    "apispec", "pythonjsonlogger", "flask_cors",
     "pytest", "hypothesis", "schemathesis", "selenium", "moto", "IPython", "nbformat", "zxcvbn",
 }  # fmt: skip
 

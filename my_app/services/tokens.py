@@ -31,9 +31,15 @@ TOKEN_TYPE = "Bearer"  # nosec B105  # the token type of RFC 6750, not a secret
 
 
 def login(account, client: Client) -> dict[str, Any]:
-    """A new session for `account` (an authenticated user): its row, and its first pair."""
+    """A new session for `account` (an authenticated user): its row, and its first pair.
+
+    The pair carries the token version read with the password hash that was checked, not
+    one read again after the session's commit: should the password change (or every
+    session end) while bcrypt runs, the new pair is refused from its first request, and
+    the login costs no further round trip.
+    """
     sid = sessions.new_sid()
-    with transaction():
+    with transaction(keep_state=True):
         expires_at = sessions.start(account.id, sid, client)
     return issue_pair(account, sid, expires_at)
 

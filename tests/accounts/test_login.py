@@ -1,10 +1,13 @@
 """POST /login and the password rules behind it."""
 
+import threading
+
 import bcrypt
 import pytest
 
 from my_app.extensions import limiter
-from tests.support.api import PASSWORD
+from my_app.services import accounts
+from tests.support.api import PASSWORD, assert_problem
 
 
 def test_login_by_username_returns_a_bearer_pair(api):
@@ -45,6 +48,34 @@ def test_unknown_user_still_spends_a_bcrypt_check(api, monkeypatch):
     api.login("nobody")
     api.login("erin", "wrong password")
     assert len(calls) == 2
+
+
+def test_a_login_whose_password_changes_during_its_check_gets_a_dead_pair(api, app, monkeypatch):
+    """The pair carries the token version read with the hash that was checked: a password
+    changed (every session ended) while bcrypt ran leaves that login's pair refused."""
+    account = api.user("heidi")
+    real_verify = accounts.verify_password
+
+    def verify_while_the_password_changes(password, password_hash):
+        matched = real_verify(password, password_hash)
+
+        def rotate():  # another request, on its own session
+            with app.app_context():
+                accounts.replace_password(account.id, "a brand new passphrase")
+
+        thread = threading.Thread(target=rotate)
+        thread.start()
+        thread.join()
+        return matched
+
+    monkeypatch.setattr(accounts, "verify_password", verify_while_the_password_changes)
+    response = api.login("heidi")
+    monkeypatch.undo()
+    assert response.status_code == 200
+    assert_problem(api.client.get("/me", headers=account.headers), 401)  # the earlier pair
+    late = {"Authorization": f"Bearer {response.json['access_token']}"}
+    assert_problem(api.client.get("/me", headers=late), 401)
+    assert api.login("heidi", "a brand new passphrase").status_code == 200
 
 
 def test_unconfirmed_account_is_403_only_after_the_right_password(api):
