@@ -52,15 +52,19 @@ def to_tell(booking: BookingRequest) -> list[str]:
     query = (
         sa.select(User.email)
         .join(resource_approvers, resource_approvers.c.user_id == User.id)
-        .where(resource_approvers.c.resource_id == booking.resource_id, telling(User, booking))
+        .where(
+            resource_approvers.c.resource_id == booking.resource_id,
+            telling(User, booking.requested_by_id),
+        )
         .order_by(User.id)
     )
     return list(db.session.scalars(query))
 
 
-def telling(user: Any, booking: BookingRequest) -> sa.ColumnElement[bool]:
-    """Whether an approver (`user`, the User entity or an alias of it) is told of the request."""
-    return sa.and_(user.status == "active", user.id != booking.requested_by_id)
+def telling(user: Any, requester_id: Any) -> sa.ColumnElement[bool]:
+    """Whether an approver (`user`, the User entity or an alias of it) is told of a request
+    by `requester_id` (an id, or a bound parameter): active, and not its requester."""
+    return sa.and_(user.status == "active", user.id != requester_id)
 
 
 def tell(booking: BookingRequest, resource_name: str, emails: Sequence[str]) -> None:

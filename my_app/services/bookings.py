@@ -234,10 +234,10 @@ _SUBMIT_READ: dict[str, sa.Select] = {}  # by dialect: built once, compiled once
 def _submit_read(postgresql: bool) -> sa.Select:
     approver = aliased(User)
     column_type = Blackout.start_time.type
-    blacked_out = sa.exists().where(
-        Blackout.resource_id == BookableResource.id,
-        Blackout.end_time > sa.bindparam("start", type_=column_type),
-        Blackout.start_time < sa.bindparam("end", type_=column_type),
+    blacked_out = blackouts.meeting_clause(
+        BookableResource.id,
+        sa.bindparam("start", type_=column_type),
+        sa.bindparam("end", type_=column_type),
     )
     new_id = (
         sa.select(
@@ -248,8 +248,7 @@ def _submit_read(postgresql: bool) -> sa.Select:
     )
     told = sa.and_(
         approver.id == resource_approvers.c.user_id,
-        approver.status == "active",
-        approver.id != sa.bindparam("requester_id"),
+        approvers.telling(approver, sa.bindparam("requester_id")),
     )
     return (
         sa.select(BookableResource, blacked_out.label("blacked_out"), approver.email, new_id)
