@@ -2,8 +2,8 @@
 
 On PostgreSQL a request never waits longer than DATABASE_TIMEOUT_SECONDS for one thing:
 a pool slot (`pool_timeout`), a new connection (libpq `connect_timeout`, at least 2 s),
-one statement (`statement_timeout` and `lock_timeout`, set at the start of each
-transaction) and, because a server that has stopped reading never runs
+one statement (`statement_timeout` and `lock_timeout`, set by the same round trip
+that begins each transaction) and, because a server that has stopped reading never runs
 `statement_timeout`, the client's own wait for each answer (psycopg's `wait(timeout=)`).
 A connection that timed out on the client side is closed, which SQLAlchemy treats as a
 disconnect: it is discarded, the 503 goes through errors.py, and the next request gets a
@@ -11,7 +11,8 @@ fresh connection. TCP keepalives and `tcp_user_timeout` notice a vanished peer.
 
 A pooler (PgBouncer in transaction mode, RDS Proxy) may sit in front: nothing is sent
 as a startup option, no setting outlives its transaction (`set_config(…, true)` is
-`SET LOCAL`), and no statement is prepared unless the URL asks (`?prepare_threshold=5`,
+`SET LOCAL`), a unit of work's last statement may carry its COMMIT in the same pipeline
+(`COMMIT_ALONG`), and no statement is prepared unless the URL asks (`?prepare_threshold=5`,
 for a server reached directly). A primary that turns read-only or shuts down (a
 fail-over) counts as a disconnect: the pool is emptied, the request is a 503, and new
 connections go, with several hosts in the URL, to the one that accepts writes.
@@ -42,6 +43,11 @@ JOB_TIMEOUT_SECONDS = 600.0
 RECYCLE_SECONDS = 1800
 SQLITE_BUSY_SHARE = 0.8
 SQLITE_IMMEDIATE = "sqlite_begin_immediate"  # set by services/transaction.py
+# Execution options. COMMIT_ALONG: the statement is its unit of work's last, and its COMMIT
+# goes with it in one round trip (services/transaction.py, `LAST`). WRITES: a SELECT that
+# writes through data-modifying CTEs (my_app/replica.py pins its caller to the primary).
+COMMIT_ALONG = "commit_along"
+WRITES = "writes"
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
 _statement_seconds: weakref.WeakKeyDictionary[Engine, float | None] = weakref.WeakKeyDictionary()
 
@@ -80,6 +86,17 @@ def configure_engine(app: Flask) -> None:
 FAILOVER_SQLSTATES = frozenset({"25006", "57P01", "57P02", "57P03", "26000"})
 
 
+_ISOLATION_LEVELS = ("READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE", "READ UNCOMMITTED")
+
+
+def _isolation(level: str) -> str:
+    """An isolation level as SQLAlchemy spells it (`REPEATABLE_READ`), as SQL spells it."""
+    spelled = level.replace("_", " ").upper()
+    if spelled not in _ISOLATION_LEVELS:
+        raise ValueError(f"unknown isolation level {level!r}")
+    return spelled
+
+
 def _milliseconds(seconds: float | None) -> int:
     return 0 if seconds is None else max(1, int(seconds * 1000))
 
@@ -105,16 +122,36 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _bound_transaction(connection) -> None:
-        # One round trip, undone by the transaction's end, so a pooler may hand the server
-        # connection to anyone next. An AUTOCOMMIT connection (the revocation store's, a
-        # list's page) has no transaction to scope it to: the client-side bound is its bound.
-        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        # The transaction begins with its bounds, in one round trip (psycopg alone would
+        # send its BEGIN on its own first), and the bounds end with it, so a pooler may hand
+        # the server connection to anyone next. psycopg's commit() and rollback() go by the
+        # server's transaction status, so they still end what this BEGIN began. An
+        # AUTOCOMMIT connection (the revocation store's, a list's page) has no transaction
+        # to scope the bounds to: the client-side bound is its bound.
+        level = connection.get_execution_options().get("isolation_level")
+        if level == "AUTOCOMMIT":
             return
+        connection.connection.dbapi_connection.autocommit = True  # no BEGIN of psycopg's
+        begin = "BEGIN" if level is None else f"BEGIN ISOLATION LEVEL {_isolation(level)}"
         milliseconds = _milliseconds(_statement_seconds.get(engine))
         connection.exec_driver_sql(
-            f"SELECT set_config('statement_timeout', '{milliseconds}', true),"
+            f"{begin}; SELECT set_config('statement_timeout', '{milliseconds}', true),"
             f" set_config('lock_timeout', '{milliseconds}', true)"
         )
+
+    @event.listens_for(engine, "do_execute")
+    def _commit_along(cursor, statement, parameters, context) -> bool | None:
+        # The statement and its transaction's COMMIT in one pipeline: one round trip. An
+        # error (a constraint's refusal, a timeout) skips the COMMIT, leaves the transaction
+        # failed for the rollback that follows, and is raised here, so SQLAlchemy wraps it
+        # and the failover check above sees it as for any statement.
+        if not context.execution_options.get(COMMIT_ALONG):
+            return None
+        connection = cursor.connection
+        with connection.pipeline():
+            cursor.execute(statement, parameters)
+            connection.execute(b"COMMIT")
+        return True
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context) -> None:

@@ -153,8 +153,10 @@ def _note_write(session, _flush_context) -> None:
 
 
 def _note_statement(state) -> None:
-    # UPDATE and DELETE statements run through the session without a flush.
-    if state.is_insert or state.is_update or state.is_delete:
+    # UPDATE and DELETE statements run through the session without a flush, and so do
+    # SELECTs that write through data-modifying CTEs (marked WRITES).
+    writes = state.is_insert or state.is_update or state.is_delete
+    if writes or state.execution_options.get(database.WRITES):
         state.session.info["wrote"] = True
 
 

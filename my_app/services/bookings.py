@@ -40,8 +40,11 @@ PostgreSQL a submit reads once (the resource, a blackout in the way, whom to
 tell, the new id) and writes once (the request, its history row and its event,
 as data-modifying CTEs: `transaction.write_together`); an accept takes its turn
 with the statement that reads the request and its resource, then moves it with
-its history row in one statement (its blackout check is the move's guard, and
-overlaps and buffers are the database's to refuse) and records its event.
+its history row and its event in one statement (its blackout check is the move's
+guard, and overlaps and buffers are the database's to refuse). The last
+statement of each carries the COMMIT (`transaction.LAST`): with the round trip
+that begins the transaction and sets its bounds, a submit is three round trips
+and so is an accept, whose turn is held for one.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from sqlalchemy.orm import aliased, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
+from my_app.database import WRITES
 from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from my_app.extensions import db
 from my_app.models import (
@@ -79,7 +83,7 @@ from my_app.services.permissions import (
     require_approver_or_admin,
     require_owner_approver_or_admin,
 )
-from my_app.services.transaction import transaction, write_together
+from my_app.services.transaction import LAST, transaction, write_together
 
 Status = BookingStatus
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -154,7 +158,8 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
 
     On PostgreSQL two statements: one reads the resource, whether a blackout is in the way,
     whom to tell and the new request's id; one writes the request, its history row and its
-    event (services/transaction.py, `write_together`)."""
+    event (services/transaction.py, `write_together`), and carries the commit unless the
+    resource accepts at once."""
     now = utcnow()
     start = fields["event_time"]
     end = start + timedelta(minutes=fields["duration_minutes"])
@@ -183,7 +188,8 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         written = [(BookingHistory.__table__, [history]), (BookingEvent.__table__, events)]
         if read.new_id is not None:
             written.insert(0, (table, [row]))
-        write_together(*written)
+        # With nothing after it, the write carries the COMMIT.
+        write_together(*written, last=resource.approval != "auto")
         make_transient_to_detached(booking)  # as stored: nothing left for the ORM to write
         db.session.add(booking)
         if resource.approval == "auto":
@@ -374,15 +380,19 @@ def move(
     version: int | None = None,
     only_if: Guard | None = None,
     guard_values: Mapping[str, Any] | None = None,
+    last: bool = False,
 ) -> list[BookingRequest]:
     """Move those of `ids` still in `from_status` (and at `version`, and meeting `only_if`,
-    whose parameters `guard_values` gives) to `to_status`; no commit.
+    whose parameters `guard_values` gives) to `to_status`; no commit, unless `last` says
+    the move is its unit of work's last statement (transaction.LAST).
 
     The one status change of every path. `TRANSITIONS` allows the move or it is a 409;
     one guarded UPDATE moves the rows nobody moved first, and only those get a history
     row and an event. Returns the requests moved, as they are now (objects the session
     already held are brought up to date, not read again). On PostgreSQL the UPDATE and
-    the history rows are one statement, the events a second.
+    the history rows are one statement, the events a second; when the session holds the one
+    request moved at a known version, its event is foreseen and written by the same
+    statement.
     """
     if not can_move(from_status, to_status):
         raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
@@ -394,27 +404,70 @@ def move(
         **values, **(guard_values or {}), "ids": list(ids), "from_status": from_status,
         "version": version,
     }  # fmt: skip
-    statement = _move_statement(postgresql, version is not None, only_if)
-    rows = db.session.execute(statement, parameters).all()
-    if rows and not postgresql:  # SQLite: no writes inside WITH; in-process, no round trip
-        _write_history([booking_id for booking_id, _ in rows], from_status, values)
-    if not rows:
-        return []
     # The event names the decider: the session's copy, not a query.
     decider = identity.as_user(actor) if actor is not None else None
-    moved = _as_moved(dict(rows), values, decider)
-    outbox.record_many(moved, f"booking.{to_status}")
+    event_type = f"booking.{to_status}"
+    held = _held_alone(ids, version) if postgresql else None
+    if held is not None:  # its event is foreseen, and written by the move's own statement
+        before = _as_read(held)
+        moved = _as_moved({held.id: version + 1}, values, decider)
+        (event,) = outbox.rows_for(moved, event_type)
+        parameters.update((f"event_{name}", value) for name, value in event.items())
+        del parameters["event_booking_id"]  # the statement's: the moved row's
+    statement = _move_statement(postgresql, version is not None, only_if, held is not None)
+    rows = db.session.execute(statement, parameters, execution_options=LAST if last else None)
+    rows = rows.all()
+    if rows and not postgresql:  # SQLite: no writes inside WITH; in-process, no round trip
+        _write_history([booking_id for booking_id, _ in rows], from_status, values)
+    if held is not None and not rows:
+        _restore(held, before)
+    if not rows:
+        return []
+    if held is None:
+        moved = _as_moved(dict(rows), values, decider)
+        outbox.record_many(moved, event_type)
     metrics.transition(to_status, len(moved))
     return moved
 
 
-_MOVES: dict[tuple[bool, bool, Guard | None], sa.Executable] = {}
+def _held_alone(ids: Collection[int], version: int | None) -> BookingRequest | None:
+    """The request of a move of one request at a known version, if the session holds it: the
+    request as the move will leave it is known before the move, and so is its event."""
+    if version is None or len(ids) != 1:
+        return None
+    (booking_id,) = ids
+    key = sa.inspect(BookingRequest).identity_key_from_primary_key((booking_id,))
+    booking = db.session.identity_map.get(key)
+    return booking if booking is not None and booking.version == version else None
 
 
-def _move_statement(postgresql: bool, versioned: bool, only_if: Guard | None) -> sa.Executable:
-    """The guarded UPDATE … RETURNING id, version of `move` (with its history rows on
-    PostgreSQL), with bound parameters: built once per shape."""
-    key = (postgresql, versioned, only_if)
+_MOVED_ATTRIBUTES = (*_move_values(Status.PENDING, None, None), "version", "decided_by")
+
+
+def _as_read(booking: BookingRequest) -> dict[str, Any]:
+    """What a move changes on the object, as loaded (an attribute never loaded is left out)."""
+    return {name: booking.__dict__[name] for name in _MOVED_ATTRIBUTES if name in booking.__dict__}
+
+
+def _restore(booking: BookingRequest, loaded: dict[str, Any]) -> None:
+    """Undo `_as_moved` on an object the move did not move after all."""
+    for name in _MOVED_ATTRIBUTES:
+        if name in loaded:
+            set_committed_value(booking, name, loaded[name])
+        else:
+            db.session.expire(booking, [name])
+
+
+_MOVES: dict[tuple[bool, bool, Guard | None, bool], sa.Executable] = {}
+
+
+def _move_statement(
+    postgresql: bool, versioned: bool, only_if: Guard | None, evented: bool = False
+) -> sa.Executable:
+    """The guarded UPDATE … RETURNING id, version of `move` (on PostgreSQL with its history
+    rows and, `evented`, the one moved request's event, given as `event_*` parameters), with
+    bound parameters: built once per shape."""
+    key = (postgresql, versioned, only_if, evented)
     statement = _MOVES.get(key)
     if statement is not None:
         return statement
@@ -458,7 +511,23 @@ def _move_statement(postgresql: bool, versioned: bool, only_if: Guard | None) ->
             .returning(sa.literal(1))
             .cte("logged")
         )
-        statement = sa.select(moved.c.id, moved.c.version).add_cte(logged)
+        statement = (
+            sa.select(moved.c.id, moved.c.version)
+            .add_cte(logged)
+            .execution_options(**{WRITES: True})
+        )
+        if evented:
+            events = BookingEvent.__table__
+            columns = [c for c in outbox.ROW_COLUMNS if c != "booking_id"]
+            statement = statement.add_cte(
+                sa.insert(events)
+                .from_select(
+                    ["booking_id", *columns],
+                    sa.select(moved.c.id, *(given(f"event_{c}", events.c[c]) for c in columns)),
+                )
+                .returning(sa.literal(1))
+                .cte("evented")
+            )
     _MOVES[key] = statement
     return statement
 
@@ -493,12 +562,13 @@ def _decide(
     refused: Callable[[], None] | None = None,
 ) -> None:
     """Move one request the client read, under its `If-Match`: 412 if it changed since, 409 if
-    somebody moved it first; if it is as read but `only_if` did not hold, `refused()` raises."""
+    somebody moved it first; if it is as read but `only_if` did not hold, `refused()` raises.
+    The move is the caller's unit of work's last statement, and carries its COMMIT."""
     check_precondition(booking, if_match)
     version = booking.version
     moved = move(
-        [booking.id], booking.status, to_status,
-        actor=actor, reason=reason, version=version, only_if=only_if, guard_values=guard_values,
+        [booking.id], booking.status, to_status, actor=actor, reason=reason, version=version,
+        only_if=only_if, guard_values=guard_values, last=True,
     )  # fmt: skip
     if moved:
         return
@@ -536,10 +606,11 @@ def _stale() -> PreconditionFailed:
 
 
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
-    """Accept a request: on PostgreSQL three statements after the transaction's bounds (the
-    turn, which reads the request and its resource; the guarded move with its history row;
-    the event). Accepted requests in the way, or within the resource's buffer, are refused
-    by the database itself, and the refusal names them (`_conflict`)."""
+    """Accept a request: on PostgreSQL two statements after the transaction's bounds (the
+    turn, which reads the request and its resource; the guarded move with its history row and
+    its event, which carries the commit). Accepted requests in the way, or within the
+    resource's buffer, are refused by the database itself, and the refusal names them
+    (`_conflict`)."""
     require_approver_or_admin(actor)
 
     def in_the_way() -> Conflict:  # the database refused an overlap or the buffer

@@ -58,6 +58,12 @@ def record_many(bookings: Iterable[BookingRequest], type: str) -> list[str]:
     return [row["id"] for row in rows]
 
 
+# The columns of a new event's row, as `rows_for` gives them.
+ROW_COLUMNS = (
+    "id", "type", "booking_id", "occurred_at", "payload", "status", "attempts", "next_attempt_at",
+)  # fmt: skip
+
+
 def rows_for(bookings: Iterable[BookingRequest], type: str) -> list[dict]:
     """The `booking_events` rows that record `type` for each of `bookings` as they are now,
     for a caller that writes them within a statement of its own (`record_many` otherwise)."""

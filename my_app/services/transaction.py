@@ -9,6 +9,11 @@ behalf (a nested `transaction()` is a bug, and raises). The database's
 refusal of a constraint (`IntegrityError`) becomes the domain error that
 `conflict` makes, after the rollback, so it may read what is in the way.
 
+The block's last statement may carry the COMMIT (`execution_options=LAST`): on
+PostgreSQL the two go in one round trip, and the end of the block has nothing left to
+send. Only a statement after which nothing in the block writes or can fail may: the work
+is committed by then. A read after it (to say why nothing moved) runs on its own.
+
 On SQLite the block takes the write lock when it begins (`BEGIN IMMEDIATE`):
 a transaction that read first and wrote later could be refused the lock at
 once (`SQLITE_BUSY`), whatever the busy timeout. Reads outside a block take
@@ -24,11 +29,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from my_app.database import SQLITE_IMMEDIATE
+from my_app.database import COMMIT_ALONG, SQLITE_IMMEDIATE
 from my_app.errors import Conflict
 from my_app.extensions import db
 
 _OPEN = "unit_of_work_open"
+LAST = {COMMIT_ALONG: True}  # the execution options of a block's last statement
 
 
 @contextmanager
@@ -63,12 +69,13 @@ def transaction(
         session.info.pop(_OPEN, None)
 
 
-def write_together(*writes: tuple[sa.Table, list[dict]]) -> None:
+def write_together(*writes: tuple[sa.Table, list[dict]], last: bool = False) -> None:
     """Rows of several tables, inside the caller's unit of work: on PostgreSQL in one
     statement (one data-modifying CTE per table, so one round trip), elsewhere (SQLite,
     in-process) one statement per table. Rows referring to each other's keys are fine:
     PostgreSQL checks foreign keys at the end of the statement. Each shape of statement
-    is built once, so SQLAlchemy compiles it once."""
+    is built once, so SQLAlchemy compiles it once. `last`: the block's last statement,
+    sent with the COMMIT (`LAST`)."""
     writes = tuple((table, rows) for table, rows in writes if rows)
     if not writes:
         return
@@ -88,6 +95,7 @@ def write_together(*writes: tuple[sa.Table, list[dict]]) -> None:
             for n, row in enumerate(rows)
             for column, value in row.items()
         },
+        execution_options=LAST if last else None,
     )
 
 

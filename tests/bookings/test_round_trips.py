@@ -1,15 +1,18 @@
-"""How many statements a submit and an accept send, and that each still writes its request,
-history row and event together (or nothing).
+"""How many statements and round trips a submit and an accept send, and that each still
+writes its request, history row and event together (or nothing).
 
-On PostgreSQL a submit is its transaction's bounds, one read and one write; an accept the
-bounds, the turn (which reads the request and its resource), the guarded move with its
-history row, and the event. A refusal found by the database leaves nothing behind.
+On PostgreSQL a submit is the transaction's beginning with its bounds, one read, and one
+write that carries the commit: three round trips; an accept the beginning, the turn (which
+reads the request and its resource), and the guarded move with its history row and its
+event, carrying the commit. A refusal found by the database leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -37,6 +40,31 @@ def statements(app):
         event.remove(engine, "before_cursor_execute", record)
 
 
+@contextlib.contextmanager
+def round_trips(monkeypatch):
+    """How many times psycopg sends something and waits for its answer inside the block:
+    each statement, and each BEGIN or COMMIT sent on its own, is one, and so is each
+    pipeline's end (what was queued in it goes in one round trip)."""
+    count = [0]
+
+    def counting(exchange):
+        def counted(*args):
+            count[0] += 1
+            return exchange(*args)
+
+        return counted
+
+    # The connection reaches it through its module, the cursor by its own name.
+    exchange = psycopg.generators.execute
+    monkeypatch.setattr(psycopg.generators, "execute", counting(exchange))
+    monkeypatch.setattr(psycopg._cursor_base, "execute", counting(exchange))
+    pipeline = psycopg._pipeline_base.BasePipeline
+    for name in ("_sync_gen", "_exit_gen"):
+        monkeypatch.setattr(pipeline, name, counting(getattr(pipeline, name)))
+    yield count
+    monkeypatch.undo()
+
+
 def rows(app, booking_id: int) -> tuple[list[tuple], list[str]]:
     """The request's history (from, to) and its event types, oldest first."""
     with app.app_context():
@@ -62,14 +90,15 @@ def warm_up(api, account) -> None:
 
 
 @pytest.mark.parametrize("stack", POSTGRESQL)
-def test_a_submit_reads_once_and_writes_once(app, api):
+def test_a_submit_reads_once_and_writes_once(app, api, monkeypatch):
     alice = api.user()
     warm_up(api, alice)
-    with statements(app) as sent:
+    with statements(app) as sent, round_trips(monkeypatch) as waits:
         response = api.submit(alice, event_time=future(hours=30))
     assert response.status_code == 201
     assert len(sent) == 3, sent
-    assert sent[0].startswith("SELECT set_config('statement_timeout'")
+    assert waits == [3]  # the write carries the commit
+    assert sent[0].startswith("BEGIN; SELECT set_config('statement_timeout'")
     assert sent[1].startswith("SELECT resources.id")
     assert sent[2].startswith("WITH ")
     assert "INSERT INTO booking_history" in sent[2] and "INSERT INTO booking_events" in sent[2]
@@ -77,18 +106,42 @@ def test_a_submit_reads_once_and_writes_once(app, api):
 
 
 @pytest.mark.parametrize("stack", POSTGRESQL)
-def test_an_accept_is_four_statements(app, api):
+def test_an_accept_is_three_statements(app, api, monkeypatch):
     alice, admin = api.user(), api.admin()
     booking = api.booking(alice, event_time=future(hours=30))
     warm_up(api, admin)
-    with statements(app) as sent:
+    with statements(app) as sent, round_trips(monkeypatch) as waits:
         response = api.decide(admin, "accept", booking["id"])
     assert response.status_code == 200
-    assert len(sent) == 4, "\n".join(s[:90] for s in sent)
+    assert len(sent) == 3, "\n".join(s[:90] for s in sent)
+    assert waits == [3]  # the move carries the commit
+    assert sent[0].startswith("BEGIN; SELECT set_config('statement_timeout'")
     assert "FOR NO KEY UPDATE OF resources" in sent[1]
     assert sent[2].startswith("WITH moved AS (UPDATE booking_requests")
-    assert "INSERT INTO booking_history" in sent[2]
-    assert sent[3].startswith("INSERT INTO booking_events")
+    assert "INSERT INTO booking_history" in sent[2] and "INSERT INTO booking_events" in sent[2]
+    history, events = rows(app, booking["id"])
+    assert history == [(None, "pending"), ("pending", "accepted")]
+    assert events == ["booking.submitted", "booking.accepted"]
+    with app.app_context():
+        payload = db.session.scalar(
+            sa.text("SELECT payload FROM booking_events WHERE booking_id = :id AND type = :t"),
+            {"id": booking["id"], "t": "booking.accepted"},
+        )
+        db.session.remove()
+    data = json.loads(payload)["data"]
+    assert data == response.json  # the answer, as the event tells it
+    assert data["status"] == "accepted" and data["decided_by"]["id"] == admin.id
+
+
+@pytest.mark.parametrize("stack", POSTGRESQL)
+def test_a_decision_somebody_else_made_first_leaves_the_request_as_read(app, api):
+    """A reject whose request an accept moved first: the 409 names the status now, and the
+    rejected request gets no history row and no event of the reject's."""
+    alice, admin = api.user(), api.admin()
+    booking = api.booking(alice, event_time=future(hours=31))
+    assert api.decide(admin, "accept", booking["id"]).status_code == 200
+    problem = assert_problem(api.decide(admin, "reject", booking["id"]), 409)
+    assert "accepted" in problem["detail"]
     history, events = rows(app, booking["id"])
     assert history == [(None, "pending"), ("pending", "accepted")]
     assert events == ["booking.submitted", "booking.accepted"]

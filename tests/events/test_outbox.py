@@ -83,11 +83,13 @@ def test_a_change_whose_event_cannot_be_written_does_not_happen(app, api, people
     booking = api.booking(alice)
 
     def record_then_fail(*args, **kwargs):
-        real_record(*args, **kwargs)
+        real_rows_for(*args, **kwargs)
         raise RuntimeError("the outbox is broken")
 
-    real_record = events.record_many  # what a move records its events with
-    monkeypatch.setattr(events, "record_many", record_then_fail)
+    # What a move makes its event rows with: before its statement when it foresees them
+    # (PostgreSQL), after it otherwise.
+    real_rows_for = events.rows_for
+    monkeypatch.setattr(events, "rows_for", record_then_fail)
     assert api.decide(admin, "accept", booking["id"]).status_code == 500
     shown = api.client.get(f"/request/{booking['id']}", headers=admin.headers).json
     assert shown["status"] == "pending"
