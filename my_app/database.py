@@ -147,10 +147,14 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         # and the failover check above sees it as for any statement.
         if not context.execution_options.get(COMMIT_ALONG):
             return None
-        connection = cursor.connection
-        with connection.pipeline():
-            cursor.execute(statement, parameters)
-            connection.execute(b"COMMIT")
+        _with_commit(cursor, lambda: cursor.execute(statement, parameters))
+        return True
+
+    @event.listens_for(engine, "do_executemany")
+    def _commit_along_many(cursor, statement, parameters, context) -> bool | None:
+        if not context.execution_options.get(COMMIT_ALONG):
+            return None
+        _with_commit(cursor, lambda: cursor.executemany(statement, parameters))
         return True
 
     @event.listens_for(engine, "handle_error")
@@ -165,6 +169,13 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         # of a query. A silent peer is caught by the timeouts instead.
         if dbapi_connection.closed or _readable(dbapi_connection.pgconn.socket):
             raise DisconnectionError("the server closed this connection")
+
+
+def _with_commit(cursor: psycopg.Cursor, send) -> None:
+    connection = cursor.connection
+    with connection.pipeline():  # (executemany's own pipeline is this one)
+        send()
+        connection.execute(b"COMMIT")
 
 
 def make_engine(app: Flask, url: str) -> Engine:

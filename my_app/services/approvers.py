@@ -49,12 +49,17 @@ def _refusal(user_id: int, user: User | None) -> str | None:
 def to_tell(booking: BookingRequest) -> list[str]:
     """The e-mail address of each active approver of the request's resource, but its
     requester's own."""
+    return to_tell_of(booking.resource_id, booking.requested_by_id)
+
+
+def to_tell_of(resource_id: int, requester_id: int) -> list[str]:
+    """`to_tell` of a request of `resource_id` that `requester_id` makes."""
     query = (
         sa.select(User.email)
         .join(resource_approvers, resource_approvers.c.user_id == User.id)
         .where(
-            resource_approvers.c.resource_id == booking.resource_id,
-            telling(User, booking.requested_by_id),
+            resource_approvers.c.resource_id == resource_id,
+            telling(User, requester_id),
         )
         .order_by(User.id)
     )

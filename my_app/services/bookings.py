@@ -425,7 +425,7 @@ def move(
         return []
     if held is None:
         moved = _as_moved(dict(rows), values, decider)
-        outbox.record_many(moved, event_type)
+        outbox.record_many(moved, event_type, last=last)
     metrics.transition(to_status, len(moved))
     return moved
 

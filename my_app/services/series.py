@@ -295,10 +295,12 @@ def submit(
         )
         db.session.add(series)
         db.session.flush()
-        occurrences = _insert(series, planned["occurrences"], requester, now)
-        if resource.approval == "auto":
+        auto = resource.approval == "auto"
+        deciders = [] if auto else approvers.to_tell_of(resource_id, requester.id)
+        # Unless the resource accepts at once, the occurrences' events are the last write.
+        occurrences = _insert(series, planned["occurrences"], requester, now, last=not auto)
+        if auto:
             bookings.move([b.id for b in occurrences], Status.PENDING, Status.ACCEPTED)
-        deciders = approvers.to_tell(occurrences[0]) if resource.approval != "auto" else []
         resource_name = resource.name
     _tell_approvers(series, occurrences, resource_name, deciders)
     return shown(series, occurrences)
@@ -385,10 +387,15 @@ def _occurrence(
 
 
 def _insert(
-    series: BookingSeries, planned: list[BookingRequest], requester: User, now: datetime
+    series: BookingSeries,
+    planned: list[BookingRequest],
+    requester: User,
+    now: datetime,
+    last: bool = False,
 ) -> list[BookingRequest]:
     """Insert the occurrences, their submission history and `booking.submitted` events: a
-    statement each. The planned objects become the stored ones (nothing is read back)."""
+    statement each, the events' carrying the commit if `last`. The planned objects become
+    the stored ones (nothing is read back)."""
     table = BookingRequest.__table__
     given = ("resource_id", "topic", "event_time", "duration_minutes", "end_time", "street",
              "city", "state", "postal_code", "country", "status", "created_at",
@@ -420,7 +427,7 @@ def _insert(
         [{"booking_id": booking.id, "from_status": None, "to_status": Status.PENDING,
           "actor_id": requester.id, "at": now, "reason": None} for booking in planned],
     )  # fmt: skip
-    outbox.record_many(planned, "booking.submitted")
+    outbox.record_many(planned, "booking.submitted", last=last)
     metrics.transition(Status.PENDING, len(planned))
     return planned
 
@@ -465,7 +472,9 @@ def accept(
         free = [b.id for index, b in enumerate(pending) if index not in refusals]
         rejected = bookings.move(refused, Status.PENDING, Status.REJECTED, actor=actor,
                                  reason=CONFLICT)  # fmt: skip
-        accepted = bookings.move(free, Status.PENDING, Status.ACCEPTED, actor=actor)
+        # With nothing refused, nothing is written after the acceptance: it carries the commit.
+        accepted = bookings.move(free, Status.PENDING, Status.ACCEPTED, actor=actor,
+                                 last=not refusals)  # fmt: skip
         if refusals:
             series.skipped = [*series.skipped, *(r.shown() for r in refusals.values())]
     occurrences = _occurrences(series_id)  # after the commit: the turn is someone else's
