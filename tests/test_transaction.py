@@ -46,10 +46,9 @@ def test_a_refused_last_statement_leaves_nothing(app):
     with app.app_context():
         with transaction():
             write_together((EVENTS, [event_row("taken")]))
-        with pytest.raises(Conflict, match="already there"):
-            with transaction(conflict="already there"):
-                write_together((EVENTS, [event_row("new")]))
-                write_together((EVENTS, [event_row("taken")]), last=True)
+        with pytest.raises(Conflict, match="already there"), transaction(conflict="already there"):
+            write_together((EVENTS, [event_row("new")]))
+            write_together((EVENTS, [event_row("taken")]), last=True)
         # The session goes on working after the refusal.
         with transaction():
             db.session.execute(sa.insert(EVENTS), [event_row("after")], execution_options=LAST)
