@@ -58,3 +58,23 @@ def test_ses_rejection_is_logged_not_raised(make_app, caplog):
     with app.app_context():
         assert send_mail("erin@example.com", "Hello", "Body") is False
     assert "could not send mail" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Hello", "Plain words\non two lines\n"),
+        ("Hello", "Grüße, José: 10:00–11:00 — ✓\n"),
+        ("Hello", "A long reason: " + "word " * 400 + "\n"),
+        ("Grüße from the room", "Body\n"),
+    ],
+    ids=["ascii", "utf-8 body", "one line of 2,000 characters", "utf-8 subject"],
+)
+def test_smtp_delivers_each_message_as_written(make_app, mailbox, subject, body):
+    app = make_app()
+    with app.app_context():
+        assert send_mail("frank@example.com", subject, body) is True
+    [message] = mailbox.to("frank@example.com")
+    assert message["Subject"] == subject
+    assert message.get_content().replace("\r\n", "\n") == body  # as the wire carries it
+    assert all(len(line) <= 998 for line in message.as_bytes().split(b"\n"))
