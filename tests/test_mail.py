@@ -64,7 +64,7 @@ def test_ses_rejection_is_logged_not_raised(make_app, caplog):
     ("subject", "body"),
     [
         ("Hello", "Plain words\non two lines\n"),
-        ("Hello", "Grüße, José: 10:00–11:00 — ✓\n"),
+        ("Hello", "Grüße, José: 10:00\u201311:00 \u2014 \u2713\n"),
         ("Hello", "A long reason: " + "word " * 400 + "\n"),
         ("Grüße from the room", "Body\n"),
     ],
