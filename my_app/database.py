@@ -48,6 +48,9 @@ SQLITE_IMMEDIATE = "sqlite_begin_immediate"  # set by services/transaction.py
 # writes through data-modifying CTEs (my_app/replica.py pins its caller to the primary).
 COMMIT_ALONG = "commit_along"
 WRITES = "writes"
+# COPY_ROWS: the rows (tuples) a `COPY … FROM STDIN` statement sends (services/
+# transaction.py, `copy_rows`).
+COPY_ROWS = "copy_rows"
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
 _statement_seconds: weakref.WeakKeyDictionary[Engine, float | None] = weakref.WeakKeyDictionary()
 
@@ -141,11 +144,19 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
 
     @event.listens_for(engine, "do_execute")
     def _commit_along(cursor, statement, parameters, context) -> bool | None:
-        # The statement and its transaction's COMMIT in one pipeline: one round trip. An
-        # error (a constraint's refusal, a timeout) skips the COMMIT, leaves the transaction
-        # failed for the rollback that follows, and is raised here, so SQLAlchemy wraps it
-        # and the failover check above sees it as for any statement.
-        if not context.execution_options.get(COMMIT_ALONG):
+        # A COPY with its rows; or the statement and its transaction's COMMIT in one
+        # pipeline: one round trip. An error (a constraint's refusal, a timeout) skips the
+        # COMMIT, leaves the transaction failed for the rollback that follows, and is raised
+        # here, so SQLAlchemy wraps it and the failover check below sees it as for any
+        # statement.
+        options = context.execution_options
+        rows = options.get(COPY_ROWS)
+        if rows is not None:  # psycopg's C code writes them out: no per-row statement
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return True
+        if not options.get(COMMIT_ALONG):
             return None
         _with_commit(cursor, lambda: cursor.execute(statement, parameters))
         return True

@@ -11,7 +11,7 @@ from my_app.errors import Conflict
 from my_app.extensions import db
 from my_app.models import BookingEvent
 from my_app.models.types import utcnow
-from my_app.services.transaction import LAST, transaction, write_together
+from my_app.services.transaction import LAST, copy_rows, transaction, write_together
 
 EVENTS = BookingEvent.__table__
 
@@ -65,3 +65,36 @@ def test_on_postgresql_the_last_statement_commits_before_the_block_ends(app):
             status = db.session.connection().connection.dbapi_connection.info
             assert status.transaction_status.name == "IDLE"
         db.session.remove()
+
+
+AWKWARD = "tab\there, new\nline, back\\slash, \\N, quote \" and ' , Grüße \u2713, \\."
+
+
+def test_copied_rows_arrive_as_given(app):
+    """`copy_rows` (COPY … FROM STDIN on PostgreSQL): text that COPY's own format would
+    misread, NULLs and moments arrive exactly as given."""
+    rows = [{**event_row(f"copied-{n}"), "payload": AWKWARD + str(n)} for n in range(3)]
+    rows[1]["payload"] = ""
+    with app.app_context():
+        with transaction():
+            copy_rows(EVENTS, rows)
+        stored_rows = db.session.execute(
+            sa.select(EVENTS.c.id, EVENTS.c.payload, EVENTS.c.occurred_at, EVENTS.c.last_error)
+            .where(EVENTS.c.type == "booking.test")
+            .order_by(EVENTS.c.id)
+        ).all()
+        db.session.remove()
+    assert [tuple(row) for row in stored_rows] == [
+        (row["id"], row["payload"], row["occurred_at"], None) for row in rows
+    ]
+
+
+def test_a_refused_copy_leaves_nothing(app):
+    with app.app_context():
+        with transaction():
+            write_together((EVENTS, [event_row("taken")]))
+        rows = [event_row("fresh"), event_row("taken")]
+        with pytest.raises(Conflict, match="already there"), transaction(conflict="already there"):
+            copy_rows(EVENTS, rows)
+        db.session.remove()
+    assert stored(app) == ["taken"]

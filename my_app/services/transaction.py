@@ -14,6 +14,10 @@ PostgreSQL the two go in one round trip, and the end of the block has nothing le
 send. Only a statement after which nothing in the block writes or can fail may: the work
 is committed by then. A read after it (to say why nothing moved) runs on its own.
 
+Rows go in through one of two helpers: `write_together` (a few rows of several
+tables, on PostgreSQL as one statement of data-modifying CTEs) and `copy_rows` (many
+rows of one table, on PostgreSQL by `COPY … FROM STDIN`).
+
 On SQLite the block takes the write lock when it begins (`BEGIN IMMEDIATE`):
 a transaction that read first and wrote later could be refused the lock at
 once (`SQLITE_BUSY`), whatever the busy timeout. Reads outside a block take
@@ -29,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from my_app.database import COMMIT_ALONG, SQLITE_IMMEDIATE
+from my_app.database import COMMIT_ALONG, COPY_ROWS, SQLITE_IMMEDIATE, WRITES
 from my_app.errors import Conflict
 from my_app.extensions import db
 
@@ -115,6 +119,44 @@ def _statement_for(shape: tuple) -> sa.Insert:
     return last.add_cte(
         *(insert.returning(sa.literal(1)).cte(f"written_{n}") for n, insert in enumerate(first))
     )
+
+
+def copy_rows(table: sa.Table, rows: list[dict]) -> None:
+    """Many rows of one table (each with the same columns), inside the caller's unit of work:
+    on PostgreSQL by `COPY … FROM STDIN`, whose rows psycopg writes out in C and the server
+    takes without a statement per row (a fifth of `executemany`'s client time, half its
+    round trip), elsewhere by `executemany`. The columns' types convert the values first, as
+    for any statement."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(sa.insert(table), rows)
+        return
+    columns = tuple(rows[0])
+    copy = _copies.get((table, columns))
+    if copy is None:
+        copy = _copies[(table, columns)] = _copy_for(table, columns)
+    statement, converters = copy
+    sent = [tuple(convert(row[c]) for c, convert in converters) for row in rows]
+    # Through the session, as a write: a read replica's router pins the caller after it.
+    db.session.execute(statement, execution_options={COPY_ROWS: sent, WRITES: True})
+
+
+_copies: dict[tuple, tuple[sa.TextClause, list]] = {}
+
+
+def _copy_for(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.TextClause, list]:
+    dialect = db.session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    listed = ", ".join(quote(column) for column in columns)
+
+    def unchanged(value):
+        return value
+
+    converters = [
+        (column, table.c[column].type.bind_processor(dialect) or unchanged) for column in columns
+    ]
+    return sa.text(f"COPY {quote(table.name)} ({listed}) FROM STDIN"), converters
 
 
 def end_reading() -> None:

@@ -8,6 +8,7 @@ must still hold.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import psycopg
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from my_app.database import use_job_limits
 from my_app.extensions import db
+from tests.bookings.series_steps import decide_series, series_body, series_of
 from tests.support import services, topology
 from tests.support.api import assert_problem, future
 from tests.topology.conftest import api_for
@@ -47,6 +49,12 @@ def test_every_flow_works_through_a_transaction_pooler(topology_app, bounced_url
         mine = api.client.get("/my_requests", headers=requester.headers)
         assert [b["id"] for b in mine.json["bookings"]] == [booking["id"]]
         assert mine.json["bookings"][0]["status"] == "accepted"
+    # A series: its rows go by COPY, its acceptance's events too.
+    first = (datetime.now(UTC) + timedelta(days=30)).date()
+    series = series_of(api, requester, series_body(1, first, "FREQ=WEEKLY;COUNT=6"))
+    decided = decide_series(api, admin, "accept", series["id"])
+    assert decided.status_code == 200, decided.json
+    assert {o["status"] for o in decided.json["occurrences"]} == {"accepted"}
     assert api.client.post("/logout", headers=requester.headers).status_code in (200, 204)
     assert_problem(api.client.get("/me", headers=requester.headers), 401)
 
