@@ -51,6 +51,9 @@ WRITES = "writes"
 # COPY_ROWS: the rows (tuples) a `COPY … FROM STDIN` statement sends (services/
 # transaction.py, `copy_rows`).
 COPY_ROWS = "copy_rows"
+# UNPREPARED: never prepared, whatever `?prepare_threshold=` says (a string of several
+# statements, such as the one that begins each transaction, cannot be).
+UNPREPARED = "unprepared"
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
 _statement_seconds: weakref.WeakKeyDictionary[Engine, float | None] = weakref.WeakKeyDictionary()
 
@@ -139,7 +142,8 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         milliseconds = _milliseconds(_statement_seconds.get(engine))
         connection.exec_driver_sql(
             f"{begin}; SELECT set_config('statement_timeout', '{milliseconds}', true),"
-            f" set_config('lock_timeout', '{milliseconds}', true)"
+            f" set_config('lock_timeout', '{milliseconds}', true)",
+            execution_options=_UNPREPARED,
         )
 
     @event.listens_for(engine, "do_execute")
@@ -155,6 +159,9 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
+            return True
+        if options.get(UNPREPARED):
+            cursor.execute(statement, parameters or None, prepare=False)
             return True
         if not options.get(COMMIT_ALONG):
             return None
@@ -182,11 +189,14 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
             raise DisconnectionError("the server closed this connection")
 
 
+_UNPREPARED = {UNPREPARED: True}
+
+
 def _with_commit(cursor: psycopg.Cursor, send) -> None:
     connection = cursor.connection
     with connection.pipeline():  # (executemany's own pipeline is this one)
         send()
-        connection.execute(b"COMMIT")
+        connection.execute(b"COMMIT", prepare=False)
 
 
 def make_engine(app: Flask, url: str) -> Engine:

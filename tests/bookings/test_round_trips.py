@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from config import normalise_database_url
 from my_app.extensions import db
-from tests.support.api import assert_problem, future
+from tests.bookings.series_steps import decide_series, series_body, series_of
+from tests.support.api import ApiClient, assert_problem, future
 
 POSTGRESQL = [pytest.param(("postgresql", "redis"), id="postgresql-redis")]
 
@@ -177,3 +180,29 @@ def test_an_accept_a_blackout_stands_in_the_way_of_names_it(app, api):
     problem = assert_problem(api.decide(admin, "accept", booking["id"]), 409)
     assert "blackout" in problem["detail"] and "painting" in problem["detail"]
     assert rows(app, booking["id"]) == ([(None, "pending")], ["booking.submitted"])
+
+
+@pytest.mark.parametrize("stack", POSTGRESQL)
+def test_every_write_works_with_prepared_statements(make_app, database_url, mailbox):
+    """`?prepare_threshold=0` (for a server reached directly; 0 prepares every statement from
+    its first run): psycopg never prepares the string that begins a transaction with its
+    bounds (several statements cannot be), nor the COMMIT sent along, nor a COPY."""
+    separator = "&" if "?" in database_url else "?"
+    app = make_app(
+        blacklist="redis",
+        SQLALCHEMY_DATABASE_URI=normalise_database_url(database_url)
+        + f"{separator}prepare_threshold=0",
+    )
+    api = ApiClient(app.test_client(), app.test_cli_runner(), mailbox)
+    alice, admin = api.user(), api.admin()
+    # Writes one after the other, as under load.
+    submitted = [api.submit(alice, event_time=future(hours=hours)) for hours in range(30, 36)]
+    assert [response.status_code for response in submitted] == [201] * 6
+    for response in submitted:
+        assert api.decide(admin, "accept", response.json["id"]).status_code == 200
+    first = (datetime.now(UTC) + timedelta(days=60)).date()
+    for week in range(3):
+        body = series_body(1, first + timedelta(days=7 * week), "FREQ=DAILY;COUNT=3")
+        series = series_of(api, alice, body)
+        decided = decide_series(api, admin, "accept", series["id"])
+        assert decided.status_code == 200, decided.json
