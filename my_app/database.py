@@ -147,32 +147,27 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         )
 
     @event.listens_for(engine, "do_execute")
-    def _commit_along(cursor, statement, parameters, context) -> bool | None:
-        # A COPY with its rows; or the statement and its transaction's COMMIT in one
-        # pipeline: one round trip. An error (a constraint's refusal, a timeout) skips the
-        # COMMIT, leaves the transaction failed for the rollback that follows, and is raised
-        # here, so SQLAlchemy wraps it and the failover check below sees it as for any
-        # statement.
+    def _execute(cursor, statement, parameters, context) -> bool | None:
+        # What the execution options ask for (None: psycopg's plain execute). An error (a
+        # constraint's refusal, a timeout) is raised here, so SQLAlchemy wraps it and the
+        # failover check below sees it as for any statement.
         options = context.execution_options
         rows = options.get(COPY_ROWS)
         if rows is not None:  # psycopg's C code writes them out: no per-row statement
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
-            return True
-        if options.get(UNPREPARED):
+        elif options.get(UNPREPARED):
             cursor.execute(statement, parameters or None, prepare=False)
-            return True
-        if not options.get(COMMIT_ALONG):
+        elif options.get(COMMIT_ALONG):
+            # The statement and the COMMIT in one pipeline: one round trip. A failed
+            # statement skips the COMMIT and leaves the transaction to the rollback.
+            connection = cursor.connection
+            with connection.pipeline():
+                cursor.execute(statement, parameters)
+                connection.execute(b"COMMIT", prepare=False)
+        else:
             return None
-        _with_commit(cursor, lambda: cursor.execute(statement, parameters))
-        return True
-
-    @event.listens_for(engine, "do_executemany")
-    def _commit_along_many(cursor, statement, parameters, context) -> bool | None:
-        if not context.execution_options.get(COMMIT_ALONG):
-            return None
-        _with_commit(cursor, lambda: cursor.executemany(statement, parameters))
         return True
 
     @event.listens_for(engine, "handle_error")
@@ -190,13 +185,6 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
 
 
 _UNPREPARED = {UNPREPARED: True}
-
-
-def _with_commit(cursor: psycopg.Cursor, send) -> None:
-    connection = cursor.connection
-    with connection.pipeline():  # (executemany's own pipeline is this one)
-        send()
-        connection.execute(b"COMMIT", prepare=False)
 
 
 def make_engine(app: Flask, url: str) -> Engine:

@@ -415,8 +415,8 @@ def move(
         parameters.update((f"event_{name}", value) for name, value in event.items())
         del parameters["event_booking_id"]  # the statement's: the moved row's
     statement = _move_statement(postgresql, version is not None, only_if, held is not None)
-    rows = db.session.execute(statement, parameters, execution_options=LAST if last else None)
-    rows = rows.all()
+    options = LAST if last else None
+    rows = db.session.execute(statement, parameters, execution_options=options).all()
     if rows and not postgresql:  # SQLite: no writes inside WITH; in-process, no round trip
         _write_history([booking_id for booking_id, _ in rows], from_status, values)
     if held is not None and not rows:
