@@ -54,6 +54,7 @@ COPY_ROWS = "copy_rows"
 # UNPREPARED: never prepared, whatever `?prepare_threshold=` says (a string of several
 # statements, such as the one that begins each transaction, cannot be).
 UNPREPARED = "unprepared"
+COMMITTED_ALONG = "committed_along"  # in a Connection's info: its transaction has ended
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
 _statement_seconds: weakref.WeakKeyDictionary[Engine, float | None] = weakref.WeakKeyDictionary()
 
@@ -138,6 +139,7 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         if level == "AUTOCOMMIT":
             return
         connection.connection.dbapi_connection.autocommit = True  # no BEGIN of psycopg's
+        connection.info.pop(COMMITTED_ALONG, None)
         begin = "BEGIN" if level is None else f"BEGIN ISOLATION LEVEL {_isolation(level)}"
         milliseconds = _milliseconds(_statement_seconds.get(engine))
         connection.exec_driver_sql(
@@ -166,6 +168,7 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
             with connection.pipeline():
                 cursor.execute(statement, parameters)
                 connection.execute(b"COMMIT", prepare=False)
+            context.root_connection.info[COMMITTED_ALONG] = True
         else:
             return None
         return True

@@ -98,3 +98,16 @@ def test_a_refused_copy_leaves_nothing(app):
             copy_rows(EVENTS, rows)
         db.session.remove()
     assert stored(app) == ["taken"]
+
+
+@pytest.mark.parametrize("stack", [pytest.param(("postgresql", "redis"), id="postgresql")])
+def test_a_change_after_the_last_statement_is_refused(app):
+    """Nothing may be written after a statement that carried the COMMIT: the block raises
+    instead of committing the change on its own, outside the unit of work."""
+    with app.app_context():
+        refused = pytest.raises(RuntimeError, match="after the unit of work's last statement")
+        with refused, transaction():
+            write_together((EVENTS, [event_row("last")]), last=True)
+            db.session.add(BookingEvent(**event_row("after")))
+        db.session.remove()
+    assert stored(app) == ["last"]

@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from my_app.database import COMMIT_ALONG, COPY_ROWS, SQLITE_IMMEDIATE, WRITES
+from my_app.database import COMMIT_ALONG, COMMITTED_ALONG, COPY_ROWS, SQLITE_IMMEDIATE, WRITES
 from my_app.errors import Conflict
 from my_app.extensions import db
 
@@ -58,6 +58,8 @@ def transaction(
     try:
         _begin(session)
         yield session
+        if (session.new or session.dirty or session.deleted) and _committed_along(session):
+            raise RuntimeError("changes made after the unit of work's last statement (LAST)")
         session.expire_on_commit = not keep_state
         db.session.commit()
     except IntegrityError:
@@ -157,6 +159,11 @@ def _copy_for(table: sa.Table, columns: tuple[str, ...]) -> tuple[sa.TextClause,
         (column, table.c[column].type.bind_processor(dialect) or unchanged) for column in columns
     ]
     return sa.text(f"COPY {quote(table.name)} ({listed}) FROM STDIN"), converters
+
+
+def _committed_along(session: Session) -> bool:
+    """Whether a statement of this unit of work carried its COMMIT (PostgreSQL, `LAST`)."""
+    return bool(session.connection().info.get(COMMITTED_ALONG))
 
 
 def end_reading() -> None:
