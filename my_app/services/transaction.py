@@ -12,7 +12,9 @@ refusal of a constraint (`IntegrityError`) becomes the domain error that
 The block's last statement may carry the COMMIT (`execution_options=LAST`): on
 PostgreSQL the two go in one round trip, and the end of the block has nothing left to
 send. Only a statement after which nothing in the block writes or can fail may: the work
-is committed by then. A read after it (to say why nothing moved) runs on its own.
+is committed by then (an object changed after it makes the block raise instead of
+committing the change on its own). A read after it (to say why nothing moved) runs on
+its own.
 
 Rows go in through one of two helpers: `write_together` (a few rows of several
 tables, on PostgreSQL as one statement of data-modifying CTEs) and `copy_rows` (many
