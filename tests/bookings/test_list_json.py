@@ -123,12 +123,17 @@ def _assert_as_read(api, account, response):
     assert response.mimetype == "application/json"
 
 
+def _listed_as_read(api, path, account, **query) -> list[dict]:
+    """`_listed`, each page checked by `_assert_as_read` on the way."""
+    pages = _pages(api, path, account, **query)
+    for response in pages:
+        _assert_as_read(api, account, response)
+    return [b for page in pages for b in page.json["bookings"]]
+
+
 def test_every_listed_request_is_what_reading_it_answers(api, scene):
     admin, _, _, _, _, ids = scene
-    pages = _pages(api, "/list_requests", admin, limit=4)
-    for response in pages:
-        _assert_as_read(api, admin, response)
-    listed = [b for page in pages for b in page.json["bookings"]]
+    listed = _listed_as_read(api, "/list_requests", admin, limit=4)
     assert sorted(b["id"] for b in listed) == sorted(ids.values())
     keys = [(b["event_time"], b["id"]) for b in listed]
     assert keys == sorted(keys)
@@ -181,10 +186,7 @@ def test_filtered_pages_are_the_matching_requests_as_read(api, scene, query):
               "from": future(0), "to": future(80)}  # fmt: skip
     query = {name: value or values[name] for name, value in query.items()}
     everything = _listed(api, "/list_requests", admin, limit=100)
-    pages = _pages(api, "/list_requests", admin, limit=2, **query)
-    for response in pages:
-        _assert_as_read(api, admin, response)
-    listed = [b for page in pages for b in page.json["bookings"]]
+    listed = _listed_as_read(api, "/list_requests", admin, limit=2, **query)
 
     def matches(booking):
         return all(
@@ -200,19 +202,13 @@ def test_filtered_pages_are_the_matching_requests_as_read(api, scene, query):
 
 def test_my_requests_lists_the_callers_own_as_read(api, scene):
     _, alice, _, _, _, _ = scene
-    pages = _pages(api, "/my_requests", alice, limit=3)
-    for response in pages:
-        _assert_as_read(api, alice, response)
-    mine = [b for page in pages for b in page.json["bookings"]]
+    mine = _listed_as_read(api, "/my_requests", alice, limit=3)
     assert mine and {b["requested_by"]["id"] for b in mine} == {alice.id}
 
 
 def test_an_approver_lists_the_requests_of_the_resources_they_approve(api, scene):
     admin, _, bob, room, _, _ = scene
-    pages = _pages(api, "/list_requests", bob, limit=3)
-    for response in pages:
-        _assert_as_read(api, bob, response)
-    listed = [b for page in pages for b in page.json["bookings"]]
+    listed = _listed_as_read(api, "/list_requests", bob, limit=3)
     everything = _listed(api, "/list_requests", admin, limit=100)
     assert listed == [b for b in everything if b["resource_id"] == room["id"]]
     assert _listed(api, "/list_requests", bob, resource_id=room["id"]) == listed
