@@ -62,7 +62,7 @@ def profile(options) -> None:
 
     from my_app import create_app
     from my_app.extensions import db
-    from my_app.services import accounts
+    from my_app.services import accounts, booking_pages
 
     app = create_app()
     with app.app_context():
@@ -124,6 +124,19 @@ def profile(options) -> None:
     def answered(conn, cursor, statement, *args):
         key = " ".join(statement.split())[:110]
         waited[key] = waited.get(key, 0.0) + time.perf_counter() - conn.info.pop("sent_at")
+
+    fetch_rows = booking_pages.fetch_rows
+
+    def counted_fetch_rows(engine, statement, values):  # reads that bypass SQLAlchemy
+        key = " ".join(statement.sql.split())[:110]
+        statements.append(key)
+        sent_at = time.perf_counter()
+        try:
+            return fetch_rows(engine, statement, values)
+        finally:
+            waited[key] = waited.get(key, 0.0) + time.perf_counter() - sent_at
+
+    booking_pages.fetch_rows = counted_fetch_rows
 
     for figure in options.figures:
         send = requests[figure]

@@ -7,20 +7,23 @@ of filters has its statement built once; SQLAlchemy then finds it compiled in it
 
 Outside a unit of work the page is read as the read floor reads its row, on a connection
 of its own in autocommit mode: one round trip, with no BEGIN, `set_config` or ROLLBACK
-around it. Like the revocation store's reads, it is bounded by the client's wait for the
-answer (my_app/database.py) instead of `statement_timeout`. In a unit of work already
-begun (an approver's, whose rights it read), the page is read in it.
+around it, and on PostgreSQL straight on the pooled psycopg connection
+(`database.fetch_rows`: its statement compiled once, no SQLAlchemy execution per page).
+Like the revocation store's reads, it is bounded by the client's wait for the answer
+(my_app/database.py) instead of `statement_timeout`. In a unit of work already begun (an
+approver's, whose rights it read), the page is read in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from datetime import UTC, datetime
 from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
+from my_app.database import DriverStatement, fetch_rows
 from my_app.extensions import db
 from my_app.models import BookingRequest, User
 from my_app.models.types import UTCDateTime, utc_naive
@@ -65,8 +68,9 @@ def read_page(
     """The page of requests matching every filter given (those of `resource_ids` only),
     continuing after `cursor`."""
     filters = {
-        "resource_ids": resource_ids, "status": status, "resource_id": resource_id,
-        "requested_by": requested_by, "series_id": series_id, "from_": from_, "to": to,
+        "resource_ids": None if resource_ids is None else sorted(resource_ids),
+        "status": status, "resource_id": resource_id, "requested_by": requested_by,
+        "series_id": series_id, "from_": from_, "to": to,
     }  # fmt: skip
     values = {name: value for name, value in filters.items() if value is not None}
     conditions = set(values)
@@ -74,21 +78,41 @@ def read_page(
         values["after_time"], values["after_id"] = decode_cursor(cursor, _aware_datetime, row_id)
         conditions.add("after")
     values["limit"] = limit + 1
-    with _connection() as connection:
-        rows = connection.execute(_statement(frozenset(conditions)), values).all()
-    return page(
-        rows, limit, key=lambda row: [row.event_time.replace(tzinfo=UTC).isoformat(), row.id]
-    )
+    rows = _read(frozenset(conditions), values)
+    return page(rows, limit, key=lambda row: [row[_TIME].replace(tzinfo=UTC).isoformat(), row[_ID]])
+
+
+_ID, _TIME = BOOKING_ROW.index("id"), BOOKING_ROW.index("event_time")
+
+
+def _read(conditions: frozenset[str], values: dict) -> list:
+    # The request's session, if it has one: the replica's in `replica.reads()`. A request
+    # that has none (the token was checked in Redis) does not make one for this.
+    session = db.session.registry() if db.session.registry.has() else None
+    if session is not None and session.in_transaction():
+        return session.connection().execute(_statement(conditions), values).all()
+    engine = db.engine if session is None else session.get_bind()
+    if engine.dialect.name == "postgresql":
+        return fetch_rows(engine, _driver_statement(conditions, engine), values)
+    with engine.connect() as connection:
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return autocommit.execute(_statement(conditions), values).all()
 
 
 @cache
-def _statement(conditions: frozenset[str]) -> sa.Select:
+def _driver_statement(conditions: frozenset[str], engine: sa.Engine) -> DriverStatement:
+    return DriverStatement(_statement(conditions, any_of=True), engine)
+
+
+@cache
+def _statement(conditions: frozenset[str], any_of: bool = False) -> sa.Select:
+    # any_of: the resources as one array (`= ANY(…)`), for a statement compiled once.
     # The page first, then its people: the joins meet only the page's rows, whichever way
     # the page is found (by a status, an approver's resources, a time window).
     fields = [name for name in BOOKING_ROW if name in _BOOKINGS.c]
     page = (
         sa.select(*(_BOOKINGS.c[name] for name in (*fields, "requested_by_id", "decided_by_id")))
-        .where(*(_CONDITIONS[name] for name in sorted(conditions)))
+        .where(*(_condition(name, any_of) for name in sorted(conditions)))
         .order_by(_BOOKINGS.c.event_time, _BOOKINGS.c.id)
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .subquery("page")
@@ -112,17 +136,11 @@ def _statement(conditions: frozenset[str]) -> sa.Select:
     )
 
 
-@contextmanager
-def _connection() -> Iterator[sa.Connection]:
-    # The request's session, if it has one: the replica's in `replica.reads()`. A request
-    # that has none (the token was checked in Redis) does not make one for this.
-    session = db.session.registry() if db.session.registry.has() else None
-    if session is not None and session.in_transaction():
-        yield session.connection()
-        return
-    engine = db.engine if session is None else session.get_bind()
-    with engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+def _condition(name: str, any_of: bool) -> sa.ColumnElement[bool]:
+    if name == "resource_ids" and any_of:
+        ids = sa.bindparam("resource_ids", type_=postgresql.ARRAY(sa.Integer))
+        return _BOOKINGS.c.resource_id == sa.func.any(ids)
+    return _CONDITIONS[name]
 
 
 def _aware_datetime(value: str) -> datetime:
