@@ -100,7 +100,8 @@ class CheckedKeyHS256(HMACAlgorithm):
     it as PEM, SSH, JWK, a DER public key and a DER certificate). The answer for a given key
     never changes; and the DER attempts run in cryptography's OpenSSL, whose pages then stay
     resident in every worker (about 2 MB). Same keys accepted, same errors for the others
-    (a refused key is never remembered).
+    (a refused key is never remembered). Likewise its length check (a hash object made per
+    token): a key long enough is remembered, a short one warned about every time.
     """
 
     KEYS_REMEMBERED = 8
@@ -108,6 +109,15 @@ class CheckedKeyHS256(HMACAlgorithm):
     def __init__(self) -> None:
         super().__init__(HMACAlgorithm.SHA256)
         self._checked: dict[str | bytes, bytes] = {}
+        self._long_enough: set[bytes] = set()
+
+    def check_key_length(self, key: bytes) -> str | None:
+        if key in self._long_enough:
+            return None
+        warning = super().check_key_length(key)
+        if warning is None and len(self._long_enough) < self.KEYS_REMEMBERED:
+            self._long_enough.add(key)
+        return warning
 
     def prepare_key(self, key: str | bytes) -> bytes:
         if not isinstance(key, str | bytes):

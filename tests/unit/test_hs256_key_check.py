@@ -47,3 +47,18 @@ def test_it_remembers_a_bounded_number_of_keys():
             algorithm.prepare_key(f"key number {n:02d} " * 3) == f"key number {n:02d} ".encode() * 3
         )
     assert len(algorithm._checked) == CheckedKeyHS256.KEYS_REMEMBERED
+
+
+def test_a_long_enough_key_is_remembered_and_a_short_one_warned_of_every_time(monkeypatch):
+    algorithm = CheckedKeyHS256()
+    checks = []
+    original = jwt.algorithms.HMACAlgorithm.check_key_length
+    monkeypatch.setattr(
+        jwt.algorithms.HMACAlgorithm,
+        "check_key_length",
+        lambda self, key: checks.append(key) or original(self, key),
+    )
+    for _ in range(2):
+        assert algorithm.check_key_length(KEY.encode()) is None
+        assert "below the minimum" in algorithm.check_key_length(b"short")
+    assert checks == [KEY.encode(), b"short", b"short"]
