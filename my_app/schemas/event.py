@@ -1,5 +1,8 @@
 """The body of a booking event, as SNS and webhooks receive it."""
 
+from datetime import datetime
+from typing import Any
+
 from marshmallow import fields
 
 from my_app.extensions import ma
@@ -12,3 +15,18 @@ class EventSchema(ma.Schema):
     type = fields.String()
     occurred_at = UTCTimestamp()
     data = fields.Nested(BookingSchema)
+
+
+_booking_schema = BookingSchema()
+
+
+def event_bodies(
+    type: str, occurred_at: datetime, events: list[tuple[str, Any]]
+) -> list[dict[str, Any]]:
+    """`EventSchema`'s dump of each `(id, booking)` event of one `type` and moment, written out
+    by hand: a series records 52 at once (tests/unit/test_booking_dump.py holds them equal)."""
+    moment = UTCTimestamp()._serialize(occurred_at, "occurred_at", None)
+    return [
+        {"id": event_id, "type": type, "occurred_at": moment, "data": _booking_schema.dump(booking)}
+        for event_id, booking in events
+    ]

@@ -33,12 +33,11 @@ from my_app.extensions import db
 from my_app.models import BookingRequest
 from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.types import utcnow
-from my_app.schemas.event import EventSchema
+from my_app.schemas.event import event_bodies
 from my_app.services import event_targets
 from my_app.services.transaction import LAST, copy_rows, end_reading, transaction
 
 log = logging.getLogger(__name__)
-_event_schema = EventSchema()
 
 
 # ---------------------------------------------------------------- recording
@@ -74,25 +73,21 @@ def rows_for(bookings: Iterable[BookingRequest], type: str) -> list[dict]:
     """The `booking_events` rows that record `type` for each of `bookings` as they are now,
     for a caller that writes them within a statement of its own (`record_many` otherwise)."""
     now = utcnow()
-    rows = []
-    for booking in bookings:
-        event_id = str(uuid.uuid4())
-        body = _event_schema.dump(
-            {"id": event_id, "type": type, "occurred_at": now, "data": booking}
-        )
-        rows.append(
-            {
-                "id": event_id,
-                "type": type,
-                "booking_id": booking.id,
-                "occurred_at": now,
-                "payload": orjson.dumps(body).decode(),  # compact UTF-8, as json.dumps(…)
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-            }
-        )
-    return rows
+    events = [(str(uuid.uuid4()), booking) for booking in bookings]
+    bodies = event_bodies(type, now, events)
+    return [
+        {
+            "id": event_id,
+            "type": type,
+            "booking_id": booking.id,
+            "occurred_at": now,
+            "payload": orjson.dumps(body).decode(),  # compact UTF-8, as json.dumps(…)
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for (event_id, booking), body in zip(events, bodies, strict=True)
+    ]
 
 
 def record_owner_deleted(user_id: int) -> None:

@@ -9,7 +9,7 @@ from marshmallow import Schema
 
 from my_app.models import BookingRequest, BookingStatus, User
 from my_app.schemas.booking import BookingSchema
-from my_app.schemas.event import EventSchema
+from my_app.schemas.event import EventSchema, event_bodies
 
 START = datetime(2099, 3, 1, 15, tzinfo=UTC)
 PLUS_TWO = timedelta(hours=2)
@@ -70,3 +70,14 @@ def test_anything_but_a_request_is_left_to_marshmallow():
     as_dict = {"id": 1, "topic": "x", "status": "pending", "address": {"city": "Springfield"}}
     assert BookingSchema().dump(as_dict) == Schema.dump(BookingSchema(), as_dict)
     assert BookingSchema(only=("id",)).dump(_booking()) == {"id": 7}
+
+
+def test_event_bodies_are_the_event_schemas_dump():
+    occurred_at = datetime(2099, 2, 1, 9, 30, 15, 250000, tzinfo=timezone(PLUS_TWO))
+    events = [(f"e{n}", _booking(**changes)) for n, changes in enumerate(KINDS.values())]
+    assert event_bodies("booking.accepted", occurred_at, events) == [
+        EventSchema().dump(
+            {"id": event_id, "type": "booking.accepted", "occurred_at": occurred_at, "data": b}
+        )
+        for event_id, b in events
+    ]
