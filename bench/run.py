@@ -149,6 +149,7 @@ class Figure:
     floor_rps: float | None = None
     target: float | None = None  # the least ratio to the floor
     target_text: str = ""
+    ratios: list[float] = field(default_factory=list)  # each round's, in order (`--rounds`)
 
     @property
     def ratio(self) -> float | None:
@@ -389,6 +390,14 @@ def main() -> int:
     parser.add_argument("--ini", type=Path, default=ROOT / "deploy" / "uwsgi.ini")
     parser.add_argument("--no-million", action="store_true")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        metavar="N",
+        help="rounds of floor-then-figure for each figure against a floor; the median ratio"
+        " is reported (default 3)",
+    )
+    parser.add_argument(
         "--only",
         metavar="REGEX",
         help="measure only the figures whose label matches, e.g. 'me|submit'",
@@ -593,18 +602,32 @@ class Bench:
 
     def measure(self, label, method, path, body=None, floor="@jwt", target=None, ids=None):
         """The figure, right after its floor again: on a shared machine the load changes
-        from minute to minute, and a ratio is only fair at equal load."""
+        from minute to minute, and a ratio is only fair at equal load. `--rounds` rounds of
+        floor-then-figure; the line is the round with the median ratio, with every round's
+        errors and recycled workers. `ids`: pending requests for the first round (each
+        later round gets fresh ones)."""
         if not self.wanted(label):
             return None
         name = re.sub(r"\W", "_", label)
-        warm_ids, ids = (ids[: len(ids) // 5], ids[len(ids) // 5 :]) if ids else (None, None)
-        warm = self.lua(name + "_warm", method, path, self.token, body, warm_ids)
-        wrk(f"{self.server.url}{path}", warm, 1)
-        floor_run = self.floor(floor)
-        script = self.lua(name, method, path, self.token, body, ids)
-        run = self.timed(self.server, path, script, self.app_cpu)
+        rounds: list[tuple[float, Run, Run]] = []
+        for n in range(self.options.rounds):
+            if ids is not None and n > 0:
+                ids = self.pending()
+            warm_ids, run_ids = (
+                (ids[: len(ids) // 5], ids[len(ids) // 5 :]) if ids else (None, None)
+            )
+            warm = self.lua(f"{name}_warm{n}", method, path, self.token, body, warm_ids)
+            wrk(f"{self.server.url}{path}", warm, 1)
+            floor_run = self.floor(floor)
+            script = self.lua(f"{name}{n}", method, path, self.token, body, run_ids)
+            run = self.timed(self.server, path, script, self.app_cpu)
+            rounds.append((run.rps / floor_run.rps if floor_run.rps else 0.0, run, floor_run))
+        _, run, floor_run = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
+        run.errors = sum(r.errors for _, r, _ in rounds)
+        run.recycled = [w for _, r, _ in rounds for w in r.recycled]
         text = f"≥ {target} x {floor} floor"
-        self.figures.append(Figure(label, run, floor, floor_run.rps, target, text))
+        ratios = [ratio for ratio, _, _ in rounds]
+        self.figures.append(Figure(label, run, floor, floor_run.rps, target, text, ratios))
         progress(label, run)
         return run
 
@@ -844,6 +867,11 @@ class Bench:
                 f"{f.label:<38}{run.rps:>9.1f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}"
                 f"{run.tail:>6.1f}x{run.errors:>7}{floor}{ratio}{target}"
             )
+        rounds = [f for f in self.figures if len(f.ratios) > 1]
+        if rounds:
+            print("\neach round's ratio, in order (the line above is the median round's)")
+            for f in rounds:
+                print(f"  {f.label:<38}" + "  ".join(f"{r:.2f}x" for r in f.ratios))
         print("\nCPU per request, in ms: the uWSGI processes / PostgreSQL's and Redis's")
         for f in self.figures:
             if f.run.app_cpu_ms is not None:
