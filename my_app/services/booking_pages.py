@@ -99,9 +99,17 @@ def _read(conditions: frozenset[str], values: dict) -> list:
         return autocommit.execute(_statement(conditions), values).all()
 
 
-@cache
 def _driver_statement(conditions: frozenset[str], engine: sa.Engine) -> DriverStatement:
-    return DriverStatement(_statement(conditions, any_of=True), engine)
+    # Compiled once per combination of filters, for every PostgreSQL engine (the primary's,
+    # a replica's): they share one dialect, hence one SQL text.
+    statement = _DRIVER_STATEMENTS.get(conditions)
+    if statement is None:
+        statement = DriverStatement(_statement(conditions, any_of=True), engine)
+        _DRIVER_STATEMENTS[conditions] = statement
+    return statement
+
+
+_DRIVER_STATEMENTS: dict[frozenset[str], DriverStatement] = {}
 
 
 @cache
