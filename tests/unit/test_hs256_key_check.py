@@ -18,15 +18,21 @@ def test_pyjwt_signs_and_verifies_hs256_with_it():
         jwt.decode(token, KEY + "x", algorithms=["HS256"])
 
 
-def test_a_key_is_checked_once_then_remembered(monkeypatch):
-    algorithm = CheckedKeyHS256()
-    checks = []
-    original = jwt.algorithms.HMACAlgorithm.prepare_key
+def counted(monkeypatch, method: str) -> list:
+    """The keys PyJWT's own HMACAlgorithm.`method` is called with, from now on."""
+    calls = []
+    original = getattr(jwt.algorithms.HMACAlgorithm, method)
     monkeypatch.setattr(
         jwt.algorithms.HMACAlgorithm,
-        "prepare_key",
-        lambda self, key: checks.append(key) or original(self, key),
+        method,
+        lambda self, key: calls.append(key) or original(self, key),
     )
+    return calls
+
+
+def test_a_key_is_checked_once_then_remembered(monkeypatch):
+    algorithm = CheckedKeyHS256()
+    checks = counted(monkeypatch, "prepare_key")
     assert algorithm.prepare_key(KEY) == KEY.encode()
     assert algorithm.prepare_key(KEY) == KEY.encode()
     assert checks == [KEY]
@@ -51,13 +57,7 @@ def test_it_remembers_a_bounded_number_of_keys():
 
 def test_a_long_enough_key_is_remembered_and_a_short_one_warned_of_every_time(monkeypatch):
     algorithm = CheckedKeyHS256()
-    checks = []
-    original = jwt.algorithms.HMACAlgorithm.check_key_length
-    monkeypatch.setattr(
-        jwt.algorithms.HMACAlgorithm,
-        "check_key_length",
-        lambda self, key: checks.append(key) or original(self, key),
-    )
+    checks = counted(monkeypatch, "check_key_length")
     for _ in range(2):
         assert algorithm.check_key_length(KEY.encode()) is None
         assert "below the minimum" in algorithm.check_key_length(b"short")
