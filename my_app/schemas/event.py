@@ -18,6 +18,7 @@ class EventSchema(ma.Schema):
 
 
 _booking_schema = BookingSchema()
+_occurred_at = EventSchema().fields["occurred_at"]
 
 
 def event_bodies(
@@ -25,7 +26,7 @@ def event_bodies(
 ) -> list[dict[str, Any]]:
     """`EventSchema`'s dump of each `(id, booking)` event of one `type` and moment, written out
     by hand: a series records 52 at once (tests/unit/test_booking_dump.py holds them equal)."""
-    moment = UTCTimestamp()._serialize(occurred_at, "occurred_at", None)
+    moment = _occurred_at.serialize("occurred_at", {"occurred_at": occurred_at})
     return [
         {"id": event_id, "type": type, "occurred_at": moment, "data": _booking_schema.dump(booking)}
         for event_id, booking in events
