@@ -17,9 +17,11 @@ for a server reached directly). A primary that turns read-only or shuts down (a
 fail-over) counts as a disconnect: the pool is emptied, the request is a 503, and new
 connections go, with several hosts in the URL, to the one that accepts writes.
 
-A hot read outside any unit of work (a list's page) may skip SQLAlchemy's execution and go
-to a pooled connection's psycopg connection (`fetch_rows`): the same pool, checkout check,
-bounds and error handling, a third of the Python work.
+A hot statement may skip SQLAlchemy's execution and go to the psycopg connection beneath,
+compiled once (`DriverStatement`): a read outside any unit of work (a list's page) on a
+pooled connection (`fetch_rows`), a write's statements on its transaction's connection
+(`run_rows`). The same pool, checkout check, bounds, conversions, error handling and
+statement events, a third of the Python work.
 
 Migrations have no statement bound; the CLI jobs have their own, JOB_TIMEOUT_SECONDS.
 """
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.sql import ClauseElement
 
@@ -61,6 +63,7 @@ COPY_ROWS = "copy_rows"
 # statements, such as the one that begins each transaction, cannot be).
 UNPREPARED = "unprepared"
 COMMITTED_ALONG = "committed_along"  # in a Connection's info: its transaction has ended
+WROTE = "wrote"  # in a Session's info: it wrote (my_app/replica.py pins its caller)
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
 _statement_seconds: weakref.WeakKeyDictionary[Engine, float | None] = weakref.WeakKeyDictionary()
 
@@ -205,12 +208,52 @@ def make_engine(app: Flask, url: str) -> Engine:
 
 
 class DriverStatement:
-    """A read compiled once for PostgreSQL, to send with `fetch_rows`. Its parameters must
-    be values psycopg adapts as SQLAlchemy would (numbers, text, aware datetimes, lists for
-    `= ANY(…)`): nothing of SQLAlchemy's bind or result processing runs."""
+    """A statement compiled once for PostgreSQL, to send with `fetch_rows` or `run_rows`,
+    with the conversions SQLAlchemy would make: each parameter and each result column whose
+    type converts a value (a `UTCDateTime`'s) is converted, and nothing else is touched.
+    Values psycopg adapts itself (numbers, text, aware datetimes, lists for `= ANY(…)`) go
+    as they are; nothing else of SQLAlchemy's execution runs."""
 
     def __init__(self, statement: ClauseElement, engine: Engine) -> None:
-        self.sql = str(statement.compile(dialect=engine.dialect))
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.binds = [
+            (name, convert)
+            for name, bind in compiled.binds.items()
+            if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
+        # The values the statement itself binds (a literal in a clause), given every time.
+        self.given = {
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+        }
+        columns = getattr(statement, "selected_columns", ())
+        self.results = [
+            (i, convert)
+            for i, column in enumerate(columns)
+            if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        if not (self.binds or self.given):
+            return values
+        converted = {**self.given, **values}
+        for name, convert in self.binds:
+            if name in converted:
+                converted[name] = convert(converted[name])
+        return converted
+
+    def rows(self, rows: list) -> list:
+        if not self.results:
+            return rows
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, convert in self.results:
+                row[i] = convert(row[i])
+            converted.append(tuple(row))
+        return converted
 
 
 def fetch_rows(engine: Engine, statement: DriverStatement, values: Mapping[str, Any]) -> list:
@@ -230,23 +273,76 @@ def fetch_rows(engine: Engine, statement: DriverStatement, values: Mapping[str, 
         if not connection.autocommit:  # a fresh connection: no BEGIN of psycopg's either
             connection.autocommit = True
         with connection.cursor() as cursor:
-            cursor.execute(statement.sql, values)
-            return cursor.fetchall()
+            cursor.execute(statement.sql, statement.parameters(values))
+            return statement.rows(cursor.fetchall())
     except psycopg.Error as error:
-        lost = (
-            connection.closed
-            or isinstance(error, psycopg.OperationalError)
-            or getattr(error, "sqlstate", None) in FAILOVER_SQLSTATES
-        )
+        lost = _lost(connection, error)
         if lost:
+            _discard(engine, pooled, connection, error)
             pooled.invalidate(error)
         raise _wrapped(error, statement, engine, lost) from error
     finally:
         pooled.close()
 
 
+def run_rows(
+    connection: Connection, statement: DriverStatement, values: Mapping[str, Any], last: bool
+) -> list:
+    """The rows (tuples; none for a statement that returns none) of one statement of the
+    transaction `connection` is in (begun, with its bounds, by SQLAlchemy), sent on its
+    psycopg connection. `last`: the unit of work's last statement, with its COMMIT in the
+    same pipeline (`COMMIT_ALONG`). Errors as in `fetch_rows`: SQLAlchemy's, a constraint's
+    refusal an `IntegrityError`, and a connection that may be broken invalidated."""
+    driver = connection.connection.driver_connection
+    parameters = statement.parameters(values)
+    # What listens to the engine's statements (SQL logging, tracing, tests) hears these too.
+    listening = (
+        connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute
+    )
+    try:
+        with driver.cursor() as cursor:
+            if listening:
+                connection.dispatch.before_cursor_execute(
+                    connection, cursor, statement.sql, parameters, None, False
+                )
+            if last:
+                with driver.pipeline():
+                    cursor.execute(statement.sql, parameters)
+                    driver.execute(b"COMMIT", prepare=False)
+                connection.info[COMMITTED_ALONG] = True
+            else:
+                cursor.execute(statement.sql, parameters)
+            if listening:
+                connection.dispatch.after_cursor_execute(
+                    connection, cursor, statement.sql, parameters, None, False
+                )
+            return statement.rows(cursor.fetchall()) if cursor.description else []
+    except psycopg.Error as error:
+        lost = _lost(driver, error)
+        if lost:
+            _discard(connection.engine, connection.connection, driver, error)
+            connection.invalidate(error)
+        raise _wrapped(error, statement, connection.engine, lost) from error
+
+
+def _lost(connection: psycopg.Connection, error: psycopg.Error) -> bool:
+    """Whether the connection may be broken after `error`: never to be used again."""
+    return (
+        connection.closed
+        or isinstance(error, psycopg.OperationalError)
+        or getattr(error, "sqlstate", None) in FAILOVER_SQLSTATES
+    )
+
+
+def _discard(engine: Engine, pooled, connection: psycopg.Connection, error: psycopg.Error):
+    """A server gone, or no longer the primary, is as SQLAlchemy treats a disconnect: every
+    connection the pool made before now is replaced on its next checkout."""
+    if connection.closed or getattr(error, "sqlstate", None) in FAILOVER_SQLSTATES:
+        engine.pool._invalidate(pooled, error, _checkin=False)
+
+
 def _wrapped(error: psycopg.Error, statement: DriverStatement, engine: Engine, lost: bool):
-    """The driver's error as SQLAlchemy raises it (`OperationalError` and the like)."""
+    """The driver's error as SQLAlchemy raises it (`OperationalError`, `IntegrityError` …)."""
     return DBAPIError.instance(
         statement.sql, None, error, psycopg.Error, hide_parameters=True,
         connection_invalidated=lost, dialect=engine.dialect,

@@ -141,7 +141,7 @@ def reads() -> Iterator[None]:
 
 
 def _pin_writer(session) -> None:
-    if session.info.pop("wrote", False):
+    if session.info.pop(database.WROTE, False):
         replica = _replica()
         caller = _caller() if replica is not None else None
         if caller is not None:
@@ -149,7 +149,7 @@ def _pin_writer(session) -> None:
 
 
 def _note_write(session, _flush_context) -> None:
-    session.info["wrote"] = True
+    session.info[database.WROTE] = True
 
 
 def _note_statement(state) -> None:
@@ -157,11 +157,11 @@ def _note_statement(state) -> None:
     # SELECTs that write through data-modifying CTEs (marked WRITES).
     writes = state.is_insert or state.is_update or state.is_delete
     if writes or state.execution_options.get(database.WRITES):
-        state.session.info["wrote"] = True
+        state.session.info[database.WROTE] = True
 
 
 def _forget_write(session, _previous_transaction) -> None:
-    session.info.pop("wrote", None)
+    session.info.pop(database.WROTE, None)
 
 
 def _close_replica_sessions(_exc: BaseException | None) -> None:

@@ -1,6 +1,7 @@
-"""Reads sent straight to the pooled psycopg connection (`database.fetch_rows`, a list's
-page on PostgreSQL): the rows, and the driver's errors raised as SQLAlchemy raises them, a
-connection that may be broken never handed out again."""
+"""Statements sent straight to psycopg: reads on a pooled connection (`database.fetch_rows`,
+a list's page on PostgreSQL) and a unit of work's statements on its own connection
+(`database.run_rows`, a submit's and a decision's): the rows, and the driver's errors raised
+as SQLAlchemy raises them, a connection that may be broken never handed out again."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from my_app.database import DriverStatement, fetch_rows
+from my_app.database import DriverStatement, fetch_rows, run_rows
 from my_app.extensions import db
+from my_app.services.transaction import transaction
 
 pytestmark = pytest.mark.parametrize(
     "stack", [pytest.param(("postgresql", "redis"), id="postgresql")]
@@ -61,3 +63,46 @@ def test_a_lost_connection_is_a_503_error_and_is_replaced(app):
             fetch_rows(db.engine, statement("SELECT pg_terminate_backend(pg_backend_pid())"), {})
         assert raised.value.connection_invalidated
     assert backend(app) != pid  # never handed out again: a fresh connection serves the next
+
+
+def test_a_unit_of_works_statements_are_heard_like_sqlalchemys(app):
+    """The engine's statement events (SQL logging, tracing) hear them, before and after."""
+    heard = []
+    with app.app_context():
+        engine = db.engine
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def before(connection, cursor, statement, parameters, context, executemany):
+            heard.append(("before", statement, parameters))
+
+        @sa.event.listens_for(engine, "after_cursor_execute")
+        def after(connection, cursor, statement, parameters, context, executemany):
+            heard.append(("after", statement, parameters))
+
+        try:
+            with transaction():
+                read = statement("SELECT :n * 2")
+                assert run_rows(db.session.connection(), read, {"n": 21}, last=True) == [(42,)]
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+            sa.event.remove(engine, "after_cursor_execute", after)
+        db.session.remove()
+    assert heard[-2:] == [
+        ("before", "SELECT %(n)s * 2", {"n": 21}),
+        ("after", "SELECT %(n)s * 2", {"n": 21}),
+    ]
+
+
+def test_a_connection_lost_in_a_unit_of_work_is_lost_and_the_pool_is_renewed(app):
+    """The server ends the transaction's connection (as a fail-over's shutdown does): the
+    unit of work fails as for a lost server (a 503), and the connections the pool made
+    before are replaced too: the server they lead to may be gone or no longer the primary."""
+    with app.app_context():
+        with db.engine.connect() as other:  # checked out: the unit of work gets another
+            before = other.scalar(sa.text("SELECT pg_backend_pid()"))
+            with pytest.raises(OperationalError) as raised, transaction():
+                kill = statement("SELECT pg_terminate_backend(pg_backend_pid())")
+                run_rows(db.session.connection(), kill, {}, last=False)
+            assert raised.value.connection_invalidated
+        db.session.remove()
+    assert before not in {backend(app), backend(app)}

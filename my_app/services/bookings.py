@@ -44,7 +44,9 @@ its history row and its event in one statement (its blackout check is the move's
 guard, and overlaps and buffers are the database's to refuse). The last
 statement of each carries the COMMIT (`transaction.LAST`): with the round trip
 that begins the transaction and sets its bounds, a submit is three round trips
-and so is an accept, whose turn is held for one.
+and so is an accept, whose turn is held for one. On PostgreSQL these statements go
+straight to the session's psycopg connection (`transaction.execute`), and the objects
+the answer is made of are built from their rows (`transaction.stored`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -83,7 +86,13 @@ from my_app.services.permissions import (
     require_approver_or_admin,
     require_owner_approver_or_admin,
 )
-from my_app.services.transaction import LAST, transaction, write_together
+from my_app.services.transaction import (
+    Columns,
+    execute,
+    stored,
+    transaction,
+    write_together,
+)
 
 Status = BookingStatus
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -222,19 +231,23 @@ def _read_for_submit(
 ) -> _SubmitRead:
     """One statement: the resource as it is now (404 unless bookable), whether a blackout
     meets [start, end), the approvers to tell and, on PostgreSQL, the new request's id."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _SUBMIT_READ.get(dialect)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    statement = _SUBMIT_READ.get(postgresql)
     if statement is None:
-        statement = _SUBMIT_READ[dialect] = _submit_read(dialect == "postgresql")
+        statement = _SUBMIT_READ[postgresql] = _submit_read(postgresql)
     parameters = {"resource_id": resource_id, "requester_id": requester_id}
-    rows = db.session.execute(statement, {**parameters, "start": start, "end": end}).all()
-    if not rows or not rows[0][0].active:
+    rows = execute(statement, {**parameters, "start": start, "end": end})
+    if not rows or not rows[0][_ACTIVE]:
         raise NotFound(f"There is no bookable resource {resource_id}.")
-    emails = [email for _, _, email, _ in rows if email is not None]
-    return _SubmitRead(rows[0][0], bool(rows[0][1]), emails, rows[0][3])
+    (resource,) = _RESOURCE.split(rows[0])
+    blacked_out, _, new_id = rows[0][-3:]
+    emails = [row[-2] for row in rows if row[-2] is not None]
+    return _SubmitRead(stored(BookableResource, resource), bool(blacked_out), emails, new_id)
 
 
-_SUBMIT_READ: dict[str, sa.Select] = {}  # by dialect: built once, compiled once
+_SUBMIT_READ: dict[bool, sa.Select] = {}  # PostgreSQL's and the others': built once
+_RESOURCE = Columns(BookableResource)
+_ACTIVE = _RESOURCE.names[0].index("active")
 
 
 def _submit_read(postgresql: bool) -> sa.Select:
@@ -257,12 +270,11 @@ def _submit_read(postgresql: bool) -> sa.Select:
         approvers.telling(approver, sa.bindparam("requester_id")),
     )
     return (
-        sa.select(BookableResource, blacked_out.label("blacked_out"), approver.email, new_id)
+        sa.select(*_RESOURCE.select(), blacked_out.label("blacked_out"), approver.email, new_id)
         .outerjoin(resource_approvers, resource_approvers.c.resource_id == BookableResource.id)
         .outerjoin(approver, told)
         .where(BookableResource.id == sa.bindparam("resource_id"))
         .order_by(approver.id)
-        .execution_options(populate_existing=True)
     )
 
 
@@ -415,8 +427,7 @@ def move(
         parameters.update((f"event_{name}", value) for name, value in event.items())
         del parameters["event_booking_id"]  # the statement's: the moved row's
     statement = _move_statement(postgresql, version is not None, only_if, held is not None)
-    options = LAST if last else None
-    rows = db.session.execute(statement, parameters, execution_options=options).all()
+    rows = execute(statement, parameters, last=last)
     if rows and not postgresql:  # SQLite: no writes inside WITH; in-process, no round trip
         _write_history([booking_id for booking_id, _ in rows], from_status, values)
     if held is not None and not rows:
@@ -477,7 +488,10 @@ def _move_statement(
         return sa.bindparam(name, type_=column.type)
 
     guards = [
-        table.c.id.in_(sa.bindparam("ids", expanding=True)),
+        # PostgreSQL: one array, so that the statement is compiled once for any number.
+        table.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+        if postgresql
+        else table.c.id.in_(sa.bindparam("ids", expanding=True)),
         table.c.status == given("from_status", table.c.status),
     ]
     if versioned:
@@ -654,20 +668,25 @@ NO_BLACKOUT = Guard(
 
 def _take_turn_deciding(booking_id: int) -> tuple[BookingRequest, BookableResource]:
     """The request (404 if there is none) and its resource as they are now, in the statement
-    that takes the resource's turn (see `catalog.take_turn`)."""
-    found = db.session.execute(_TURN_DECIDING, {"booking_id": booking_id}).first()
-    if found is None:
+    that takes the resource's turn (see `catalog.take_turn`), and the requester whom the
+    decision is told to."""
+    rows = execute(_TURN_DECIDING, {"booking_id": booking_id})
+    if not rows:
         raise NotFound(f"There is no booking request {booking_id}.")
-    return found.BookingRequest, found.BookableResource
+    booking, resource, requester = _TURN_COLUMNS.split(rows[0])
+    resource = stored(BookableResource, resource)
+    booking = stored(BookingRequest, {**booking, "requested_by": stored(User, requester)})
+    return booking, resource
 
 
+_REQUESTER = ("id", "username", "email")  # what the answer and the e-mail show of them
+_TURN_COLUMNS = Columns(BookingRequest, BookableResource, (User, _REQUESTER))
 _TURN_DECIDING = (
-    sa.select(BookingRequest, BookableResource)
+    sa.select(*_TURN_COLUMNS.select())
     .join(BookableResource, BookableResource.id == BookingRequest.resource_id)
+    .join(User, User.id == BookingRequest.requested_by_id)
     .where(BookingRequest.id == sa.bindparam("booking_id"))
-    .options(lazyload(BookingRequest.decided_by))  # the decision replaces its decider
-    .with_for_update(key_share=True, of=BookableResource)
-    .execution_options(populate_existing=True)
+    .with_for_update(key_share=True, of=BookableResource.__table__)
 )
 
 

@@ -20,6 +20,11 @@ Rows go in through one of two helpers: `write_together` (a few rows of several
 tables, on PostgreSQL as one statement of data-modifying CTEs) and `copy_rows` (many
 rows of one table, on PostgreSQL by `COPY … FROM STDIN`).
 
+The statements of the hot writes (a submit's, a decision's) go through `execute`: on
+PostgreSQL each is compiled once and sent on the session's own psycopg connection, in
+the session's transaction, with none of SQLAlchemy's per-statement work (a third of the
+Python cost of a write); `stored` makes the session's objects of the rows it reads.
+
 On SQLite the block takes the write lock when it begins (`BEGIN IMMEDIATE`):
 a transaction that read first and wrote later could be refused the lock at
 once (`SQLITE_BUSY`), whatever the busy timeout. Reads outside a block take
@@ -29,14 +34,25 @@ no write lock, so slow work between them (bcrypt) holds up nobody.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from my_app.database import COMMIT_ALONG, COMMITTED_ALONG, COPY_ROWS, SQLITE_IMMEDIATE, WRITES
+from my_app.database import (
+    COMMIT_ALONG,
+    COMMITTED_ALONG,
+    COPY_ROWS,
+    SQLITE_IMMEDIATE,
+    WRITES,
+    WROTE,
+    DriverStatement,
+    run_rows,
+)
 from my_app.errors import Conflict
 from my_app.extensions import db
 
@@ -96,16 +112,13 @@ def write_together(*writes: tuple[sa.Table, list[dict]], last: bool = False) -> 
     statement = _together.get(shape)
     if statement is None:
         statement = _together[shape] = _statement_for(shape)
-    db.session.execute(
-        statement,
-        {
-            f"{table.name}_{n}_{column}": value
-            for table, rows in writes
-            for n, row in enumerate(rows)
-            for column, value in row.items()
-        },
-        execution_options=LAST if last else None,
-    )
+    values = {
+        f"{table.name}_{n}_{column}": value
+        for table, rows in writes
+        for n, row in enumerate(rows)
+        for column, value in row.items()
+    }
+    execute(statement, values, last=last)
 
 
 _together: dict[tuple, sa.Insert] = {}
@@ -124,6 +137,79 @@ def _statement_for(shape: tuple) -> sa.Insert:
     return last.add_cte(
         *(insert.returning(sa.literal(1)).cte(f"written_{n}") for n, insert in enumerate(first))
     )
+
+
+def execute(statement: sa.Executable, values: Mapping[str, Any], *, last: bool = False) -> list:
+    """The rows (tuples, converted as SQLAlchemy converts them) of one Core statement of the
+    caller's unit of work, which must be built once (it is compiled once). On PostgreSQL it
+    goes on the session's psycopg connection, in the session's transaction
+    (`database.run_rows`); elsewhere through the session. `last`: the block's last
+    statement, sent with the COMMIT (`LAST`)."""
+    session = db.session()
+    if statement.is_dml or statement.get_execution_options().get(WRITES):
+        session.info[WROTE] = True  # as for any write through the session (my_app/replica.py)
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        options = LAST if last else None
+        result = session.connection().execute(statement, values, execution_options=options)
+        return result.all() if result.returns_rows else []
+    driver = _driver_statements.get(statement)
+    if driver is None:
+        driver = _driver_statements[statement] = DriverStatement(statement, bind)
+    return run_rows(session.connection(), driver, values, last)
+
+
+# By statement (each is built once), for every PostgreSQL engine: they share one dialect.
+_driver_statements: dict[sa.Executable, DriverStatement] = {}
+
+Model = TypeVar("Model")
+
+
+def stored(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """The session's object of a row read with `execute`, as the ORM would load it: an
+    object the session holds takes the row's values (`populate_existing`), a new one is
+    added unchanged. Attributes not in `values` load from the database if asked for."""
+    key = sa.inspect(model).identity_key_from_primary_key((values["id"],))
+    held = db.session.identity_map.get(key)
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+        return held
+    # As the ORM's loading does: the values straight into the new object's dict, none of
+    # the attribute events that setting them one by one would run.
+    loaded = sa.inspect(model).class_manager.new_instance()
+    loaded.__dict__.update(values)
+    make_transient_to_detached(loaded)
+    db.session.add(loaded)
+    return loaded
+
+
+class Columns:
+    """The columns a statement sent with `execute` reads of each of several models (every
+    mapped column, or the attributes named), in order; and, for `stored`, each model's
+    values in a row that begins with them."""
+
+    def __init__(self, *models: type | tuple[type, tuple[str, ...]]) -> None:
+        wanted = [model if isinstance(model, tuple) else (model, None) for model in models]
+        self.models = tuple(model for model, _ in wanted)
+        self.names = tuple(
+            names or tuple(attribute.key for attribute in sa.inspect(model).column_attrs)
+            for model, names in wanted
+        )
+
+    def select(self) -> list[sa.ColumnElement]:
+        return [
+            getattr(model, name).expression
+            for model, names in zip(self.models, self.names, strict=True)
+            for name in names
+        ]
+
+    def split(self, row: Sequence[Any]) -> list[dict[str, Any]]:
+        values, at = [], 0
+        for names in self.names:
+            values.append(dict(zip(names, row[at : at + len(names)], strict=True)))
+            at += len(names)
+        return values
 
 
 def copy_rows(table: sa.Table, rows: list[dict]) -> None:
