@@ -2,8 +2,8 @@
 
 On PostgreSQL a request never waits longer than DATABASE_TIMEOUT_SECONDS for one thing:
 a pool slot (`pool_timeout`), a new connection (libpq `connect_timeout`, at least 2 s),
-one statement (`statement_timeout` and `lock_timeout`, set by the same round trip
-that begins each transaction) and, because a server that has stopped reading never runs
+one statement (`statement_timeout` and `lock_timeout`, set by the transaction's
+beginning, which goes with its first statement in one round trip) and, because a server that has stopped reading never runs
 `statement_timeout`, the client's own wait for each answer (psycopg's `wait(timeout=)`).
 A connection that timed out on the client side is closed, which SQLAlchemy treats as a
 disconnect: it is discarded, the 503 goes through errors.py, and the next request gets a
@@ -59,9 +59,6 @@ WRITES = "writes"
 # COPY_ROWS: the rows (tuples) a `COPY … FROM STDIN` statement sends (services/
 # transaction.py, `copy_rows`).
 COPY_ROWS = "copy_rows"
-# UNPREPARED: never prepared, whatever `?prepare_threshold=` says (a string of several
-# statements, such as the one that begins each transaction, cannot be).
-UNPREPARED = "unprepared"
 COMMITTED_ALONG = "committed_along"  # in a Connection's info: its transaction has ended
 WROTE = "wrote"  # in a Session's info: it wrote (my_app/replica.py pins its caller)
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
@@ -72,6 +69,8 @@ class BoundedConnection(psycopg.Connection):
     """A psycopg connection that gives up on an answer after `wait_timeout` seconds."""
 
     wait_timeout: float | None = None
+    # The transaction's BEGIN and bounds, to send with its first statement (`send`).
+    begin_pending: tuple[bytes, ...] | None = None
 
     def wait(self, gen, interval: float = 0.1, timeout: float | None = None):
         try:
@@ -138,49 +137,61 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _bound_transaction(connection) -> None:
-        # The transaction begins with its bounds, in one round trip (psycopg alone would
-        # send its BEGIN on its own first), and the bounds end with it, so a pooler may hand
-        # the server connection to anyone next. psycopg's commit() and rollback() go by the
-        # server's transaction status, so they still end what this BEGIN began. An
-        # AUTOCOMMIT connection (the revocation store's, a list's page) has no transaction
-        # to scope the bounds to: the client-side bound is its bound.
+        # The transaction begins with its bounds, and they go with its first statement, in
+        # one round trip (`send`; psycopg alone would send its BEGIN on its own first). The
+        # bounds end with the transaction, so a pooler may hand the server connection to
+        # anyone next. psycopg's commit() and rollback() go by the server's transaction
+        # status, so they still end what this BEGIN began, and have nothing to end if no
+        # statement was sent. An AUTOCOMMIT connection (the revocation store's, a list's
+        # page) has no transaction to scope the bounds to: the client-side bound is its bound.
+        driver = connection.connection.dbapi_connection
+        driver.begin_pending = None
         level = connection.get_execution_options().get("isolation_level")
         if level == "AUTOCOMMIT":
             return
-        connection.connection.dbapi_connection.autocommit = True  # no BEGIN of psycopg's
+        driver.autocommit = True  # no BEGIN of psycopg's
         connection.info.pop(COMMITTED_ALONG, None)
         begin = "BEGIN" if level is None else f"BEGIN ISOLATION LEVEL {_isolation(level)}"
         milliseconds = _milliseconds(_statement_seconds.get(engine))
-        connection.exec_driver_sql(
-            f"{begin}; SELECT set_config('statement_timeout', '{milliseconds}', true),"
-            f" set_config('lock_timeout', '{milliseconds}', true)",
-            execution_options=_UNPREPARED,
+        driver.begin_pending = (
+            begin.encode(),
+            f"SELECT set_config('statement_timeout', '{milliseconds}', true),"
+            f" set_config('lock_timeout', '{milliseconds}', true)".encode(),
         )
 
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _ended(connection) -> None:  # a transaction that sent nothing leaves nothing pending
+        if not connection.invalidated:
+            connection.connection.dbapi_connection.begin_pending = None
+
     @event.listens_for(engine, "do_execute")
-    def _execute(cursor, statement, parameters, context) -> bool | None:
-        # What the execution options ask for (None: psycopg's plain execute). An error (a
-        # constraint's refusal, a timeout) is raised here, so SQLAlchemy wraps it and the
-        # failover check below sees it as for any statement.
+    def _execute(cursor, statement, parameters, context) -> bool:
+        # What the execution options ask for, with the transaction's beginning if it is still
+        # to be sent. An error (a constraint's refusal, a timeout) is raised here, so
+        # SQLAlchemy wraps it and the failover check below sees it as for any statement.
         options = context.execution_options
         rows = options.get(COPY_ROWS)
         if rows is not None:  # psycopg's C code writes them out: no per-row statement
+            send_begin(cursor.connection)  # (a COPY cannot join a pipeline)
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
-        elif options.get(UNPREPARED):
-            cursor.execute(statement, parameters or None, prepare=False)
-        elif options.get(COMMIT_ALONG):
-            # The statement and the COMMIT in one pipeline: one round trip. A failed
-            # statement skips the COMMIT and leaves the transaction to the rollback.
-            connection = cursor.connection
-            with connection.pipeline():
-                cursor.execute(statement, parameters)
-                connection.execute(b"COMMIT", prepare=False)
+            return True
+        commit = bool(options.get(COMMIT_ALONG))
+        send(cursor, statement, parameters, commit=commit)
+        if commit:
             context.root_connection.info[COMMITTED_ALONG] = True
-        else:
-            return None
         return True
+
+    @event.listens_for(engine, "do_execute_no_params")
+    def _execute_no_params(cursor, statement, context) -> bool:
+        _execute(cursor, statement, None, context)
+        return True
+
+    @event.listens_for(engine, "do_executemany")
+    def _execute_many(cursor, statement, parameters, context) -> None:
+        send_begin(cursor.connection)  # then SQLAlchemy's own executemany
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context) -> None:
@@ -196,7 +207,33 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
             raise DisconnectionError("the server closed this connection")
 
 
-_UNPREPARED = {UNPREPARED: True}
+def send(cursor: psycopg.Cursor, statement: str, parameters, *, commit: bool = False) -> None:
+    """Send one statement of a transaction on `cursor`: with the transaction's beginning if
+    it is still to be sent, and with the COMMIT if `commit` (`COMMIT_ALONG`), in one
+    pipeline, one round trip. A failed statement skips what follows it, and leaves the
+    transaction to the rollback."""
+    connection = cursor.connection
+    begin = connection.begin_pending
+    if begin is None and not commit:
+        cursor.execute(statement, parameters)
+        return
+    connection.begin_pending = None
+    with connection.pipeline():
+        for part in begin or ():
+            connection.execute(part, prepare=False)
+        cursor.execute(statement, parameters)
+        if commit:
+            connection.execute(b"COMMIT", prepare=False)
+
+
+def send_begin(connection: BoundedConnection) -> None:
+    """The transaction's beginning, if it is still to be sent, before what cannot go with it
+    (a COPY)."""
+    begin, connection.begin_pending = connection.begin_pending, None
+    if begin is not None:
+        with connection.pipeline():
+            for part in begin:
+                connection.execute(part, prepare=False)
 
 
 def make_engine(app: Flask, url: str) -> Engine:
@@ -305,13 +342,9 @@ def run_rows(
                 connection.dispatch.before_cursor_execute(
                     connection, cursor, statement.sql, parameters, None, False
                 )
+            send(cursor, statement.sql, parameters, commit=last)
             if last:
-                with driver.pipeline():
-                    cursor.execute(statement.sql, parameters)
-                    driver.execute(b"COMMIT", prepare=False)
                 connection.info[COMMITTED_ALONG] = True
-            else:
-                cursor.execute(statement.sql, parameters)
             if listening:
                 connection.dispatch.after_cursor_execute(
                     connection, cursor, statement.sql, parameters, None, False

@@ -106,3 +106,26 @@ def test_a_connection_lost_in_a_unit_of_work_is_lost_and_the_pool_is_renewed(app
             assert raised.value.connection_invalidated
         db.session.remove()
     assert before not in {backend(app), backend(app)}
+
+
+@pytest.mark.parametrize("through", ["driver", "sqlalchemy"])
+def test_a_unit_of_work_begins_with_its_bounds_in_its_first_statements_round_trip(app, through):
+    """The BEGIN and the bounds are not sent on their own: they go with the first statement,
+    whichever way it is sent, and that statement runs inside the transaction, bounded."""
+    bound = str(int(app.config["DATABASE_TIMEOUT_SECONDS"] * 1000))  # in milliseconds
+    settings = (
+        "SELECT (SELECT setting FROM pg_settings WHERE name = 'statement_timeout'),"
+        " (SELECT setting FROM pg_settings WHERE name = 'lock_timeout')"
+    )
+    with app.app_context():
+        with transaction():
+            connection = db.session.connection()
+            driver = connection.connection.driver_connection
+            assert driver.info.transaction_status.name == "IDLE"  # nothing sent yet
+            if through == "driver":
+                (row,) = run_rows(connection, statement(settings), {}, last=False)
+            else:
+                row = db.session.execute(sa.text(settings)).one()
+            assert tuple(row) == (bound, bound)
+            assert driver.info.transaction_status.name == "INTRANS"
+        db.session.remove()

@@ -42,8 +42,8 @@ as data-modifying CTEs: `transaction.write_together`); an accept takes its turn
 with the statement that reads the request and its resource, then moves it with
 its history row and its event in one statement (its blackout check is the move's
 guard, and overlaps and buffers are the database's to refuse). The last
-statement of each carries the COMMIT (`transaction.LAST`): with the round trip
-that begins the transaction and sets its bounds, a submit is three round trips
+statement of each carries the COMMIT (`transaction.LAST`), and the first the
+transaction's beginning and bounds (`database.send`): a submit is two round trips
 and so is an accept, whose turn is held for one. On PostgreSQL these statements go
 straight to the session's psycopg connection (`transaction.execute`), and the objects
 the answer is made of are built from their rows (`transaction.stored`).

@@ -1,10 +1,10 @@
 """How many statements and round trips a submit and an accept send, and that each still
 writes its request, history row and event together (or nothing).
 
-On PostgreSQL a submit is the transaction's beginning with its bounds, one read, and one
-write that carries the commit: three round trips; an accept the beginning, the turn (which
-reads the request and its resource), and the guarded move with its history row and its
-event, carrying the commit. A refusal found by the database leaves nothing behind.
+On PostgreSQL a submit is one read, which the transaction's beginning and bounds go with,
+and one write that carries the commit: two round trips; an accept the turn (which reads the
+request and its resource, with the beginning), and the guarded move with its history row
+and its event, carrying the commit. A refusal found by the database leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from config import normalise_database_url
+from my_app.database import BoundedConnection
 from my_app.extensions import db
 from tests.bookings.series_steps import decide_series, series_body, series_of
 from tests.support.api import ApiClient, assert_problem, future
@@ -68,6 +69,24 @@ def round_trips(monkeypatch):
     monkeypatch.undo()
 
 
+@contextlib.contextmanager
+def commands(monkeypatch):
+    """What is sent around the statements: the transaction's BEGIN, its bounds, the COMMIT."""
+    sent: list[bytes] = []
+    execute = BoundedConnection.execute
+
+    def recorded(self, query, *args, **kwargs):
+        sent.append(query)
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(BoundedConnection, "execute", recorded)
+    yield sent
+    monkeypatch.undo()
+
+
+BOUNDS = b"SELECT set_config('statement_timeout'"
+
+
 def rows(app, booking_id: int) -> tuple[list[tuple], list[str]]:
     """The request's history (from, to) and its event types, oldest first."""
     with app.app_context():
@@ -96,15 +115,19 @@ def warm_up(api, account) -> None:
 def test_a_submit_reads_once_and_writes_once(app, api, monkeypatch):
     alice = api.user()
     warm_up(api, alice)
-    with statements(app) as sent, round_trips(monkeypatch) as waits:
+    with (
+        statements(app) as sent,
+        round_trips(monkeypatch) as waits,
+        commands(monkeypatch) as around,
+    ):
         response = api.submit(alice, event_time=future(hours=30))
     assert response.status_code == 201
-    assert len(sent) == 3, sent
-    assert waits == [3]  # the write carries the commit
-    assert sent[0].startswith("BEGIN; SELECT set_config('statement_timeout'")
-    assert sent[1].startswith("SELECT resources.id")
-    assert sent[2].startswith("WITH ")
-    assert "INSERT INTO booking_history" in sent[2] and "INSERT INTO booking_events" in sent[2]
+    assert len(sent) == 2, sent
+    assert waits == [2]  # the read takes the beginning along, the write the commit
+    assert around[0] == b"BEGIN" and around[1].startswith(BOUNDS) and around[2:] == [b"COMMIT"]
+    assert sent[0].startswith("SELECT resources.id")
+    assert sent[1].startswith("WITH ")
+    assert "INSERT INTO booking_history" in sent[1] and "INSERT INTO booking_events" in sent[1]
     assert rows(app, response.json["id"]) == ([(None, "pending")], ["booking.submitted"])
 
 
@@ -113,15 +136,19 @@ def test_an_accept_is_three_statements(app, api, monkeypatch):
     alice, admin = api.user(), api.admin()
     booking = api.booking(alice, event_time=future(hours=30))
     warm_up(api, admin)
-    with statements(app) as sent, round_trips(monkeypatch) as waits:
+    with (
+        statements(app) as sent,
+        round_trips(monkeypatch) as waits,
+        commands(monkeypatch) as around,
+    ):
         response = api.decide(admin, "accept", booking["id"])
     assert response.status_code == 200
-    assert len(sent) == 3, "\n".join(s[:90] for s in sent)
-    assert waits == [3]  # the move carries the commit
-    assert sent[0].startswith("BEGIN; SELECT set_config('statement_timeout'")
-    assert "FOR NO KEY UPDATE OF resources" in sent[1]
-    assert sent[2].startswith("WITH moved AS (UPDATE booking_requests")
-    assert "INSERT INTO booking_history" in sent[2] and "INSERT INTO booking_events" in sent[2]
+    assert len(sent) == 2, "\n".join(s[:90] for s in sent)
+    assert waits == [2]  # the turn takes the beginning along, the move the commit
+    assert around[0] == b"BEGIN" and around[1].startswith(BOUNDS) and around[2:] == [b"COMMIT"]
+    assert "FOR NO KEY UPDATE OF resources" in sent[0]
+    assert sent[1].startswith("WITH moved AS (UPDATE booking_requests")
+    assert "INSERT INTO booking_history" in sent[1] and "INSERT INTO booking_events" in sent[1]
     history, events = rows(app, booking["id"])
     assert history == [(None, "pending"), ("pending", "accepted")]
     assert events == ["booking.submitted", "booking.accepted"]
