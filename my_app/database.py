@@ -3,8 +3,9 @@
 On PostgreSQL a request never waits longer than DATABASE_TIMEOUT_SECONDS for one thing:
 a pool slot (`pool_timeout`), a new connection (libpq `connect_timeout`, at least 2 s),
 one statement (`statement_timeout` and `lock_timeout`, set by the transaction's
-beginning, which goes with its first statement in one round trip) and, because a server that has stopped reading never runs
-`statement_timeout`, the client's own wait for each answer (psycopg's `wait(timeout=)`).
+beginning, which goes with its first statement in one round trip) and, because a server
+that has stopped reading never runs `statement_timeout`, the client's own wait for each
+answer (psycopg's `wait(timeout=)`).
 A connection that timed out on the client side is closed, which SQLAlchemy treats as a
 disconnect: it is discarded, the 503 goes through errors.py, and the next request gets a
 fresh connection. TCP keepalives and `tcp_user_timeout` notice a vanished peer.
