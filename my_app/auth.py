@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 import jwt as pyjwt
-from flask import Flask, g
+from flask import Flask, current_app, g
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_jwt_extended.config import config as jwt_config
 from jwt.algorithms import HMACAlgorithm
@@ -130,6 +133,66 @@ class CheckedKeyHS256(HMACAlgorithm):
         return prepared
 
 
+class VerifiedTokens:
+    """The access tokens a worker verified, remembered until they expire.
+
+    flask-jwt-extended decodes a token three times per request (its header, its claims
+    unverified, then verified with the key): about a tenth of the CPU of a list request, a
+    seventh of `GET /me`'s. A client sends the same token for its whole life, so each
+    app remembers the claims of the last `SIZE` tokens that passed, by the token's exact
+    text. The signature covers that text, so the same text under the same key and rules
+    verifies the same way; what can change is the clock, and a remembered token is refused
+    again once it expires (with the same leeway). Revocation is not decided here: it is
+    checked on every request after this. Only header tokens (no CSRF value to compare) that
+    must be unexpired are remembered; cookies and refresh's grace go the whole way.
+    """
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._claims: dict[str, tuple[dict, float]] = {}
+        self._lock = threading.Lock()  # for adding and evicting; a read needs none
+
+    def claims(self, token: str) -> dict | None:
+        """A copy of the remembered token's claims, or None (unknown, or expired since)."""
+        held = self._claims.get(token)
+        if held is None:
+            return None
+        claims, expires_at = held
+        if time.time() > expires_at:
+            self._claims.pop(token, None)
+            return None
+        return dict(claims)
+
+    def remember(self, token: str, claims: dict) -> None:
+        leeway = jwt_config.leeway
+        if isinstance(leeway, timedelta):
+            leeway = leeway.total_seconds()
+        with self._lock:
+            while len(self._claims) >= self.SIZE:  # the oldest go first
+                self._claims.pop(next(iter(self._claims)))
+            self._claims[token] = (dict(claims), claims["exp"] + leeway)
+
+
+VERIFIED_TOKENS = "my_app.verified_tokens"  # each app's own, in app.extensions
+_decode = jwt._decode_jwt_from_config
+
+
+def _decode_remembered(encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
+    verified = current_app.extensions.get(VERIFIED_TOKENS)
+    if verified is None or csrf_value is not None or allow_expired:
+        return _decode(encoded_token, csrf_value, allow_expired)
+    claims = verified.claims(encoded_token)
+    if claims is None:
+        claims = _decode(encoded_token, csrf_value, allow_expired)
+        verified.remember(encoded_token, claims)
+    return claims
+
+
+# The one JWTManager's own method, for every app; each app has its own tokens (init_app).
+jwt._decode_jwt_from_config = _decode_remembered
+
+
 HS256 = CheckedKeyHS256()
 # flask-jwt-extended signs and verifies through PyJWT's module-level functions, which use
 # this registry.
@@ -139,6 +202,7 @@ pyjwt.register_algorithm("HS256", HS256)
 
 def init_app(app: Flask) -> None:
     jwt.init_app(app)
+    app.extensions[VERIFIED_TOKENS] = VerifiedTokens()
     revocation.init_app(app)
     # Checked now: under uWSGI that is in the master, before the workers are forked, so no
     # worker ever runs the check (see CheckedKeyHS256).
