@@ -151,7 +151,7 @@ class VerifiedTokens:
 
     def __init__(self) -> None:
         self._claims: dict[str, tuple[dict, float]] = {}
-        self._lock = threading.Lock()  # for adding and evicting; a read needs none
+        self._lock = threading.Lock()  # every change (a worker's threads); a read needs none
 
     def claims(self, token: str) -> dict | None:
         """A copy of the remembered token's claims, or None (unknown, or expired since)."""
@@ -160,7 +160,8 @@ class VerifiedTokens:
             return None
         claims, expires_at = held
         if time.time() > expires_at:
-            self._claims.pop(token, None)
+            with self._lock:
+                self._claims.pop(token, None)
             return None
         return dict(claims)
 
