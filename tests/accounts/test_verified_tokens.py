@@ -3,6 +3,8 @@ the same token is verified once, yet an expired, revoked or altered one is still
 
 from __future__ import annotations
 
+import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
@@ -90,3 +92,42 @@ def test_only_the_latest_tokens_are_remembered():
     claims = verified.claims("token-1")
     claims["n"] = "changed"  # a copy: what is remembered stays as verified
     assert verified.claims("token-1")["n"] == 1
+
+
+def test_threads_remembering_and_forgetting_at_once_lose_nothing():
+    """A worker's threads remember, read and evict at the same time (more tokens than are
+    remembered, some already expired): no error, and every answer is a token's own claims."""
+    verified = VerifiedTokens()
+    now = datetime.now(UTC).timestamp()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+    app = Flask(__name__)
+    app.config["JWT_DECODE_LEEWAY"] = 0
+
+    def work(thread: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                for n in range(2_000):
+                    token = f"token-{thread}-{n % 300}"
+                    claims = verified.claims(token)
+                    if claims is None:
+                        expires = now + (600 if n % 7 else -1)  # some expired already
+                        verified.remember(token, {"exp": expires, "token": token})
+                    else:
+                        assert claims["token"] == token
+            except BaseException as error:
+                errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns between almost every two steps
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(verified._claims) <= VerifiedTokens.SIZE
