@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import make_transient_to_detached
 
 from blacklist import Check
 from my_app.errors import InvalidToken
@@ -22,6 +21,7 @@ from my_app.models import User
 from my_app.models.user import AccountRules
 from my_app.schemas.base import MAX_ID
 from my_app.services import revocation
+from my_app.services.transaction import attach
 
 Claims = dict[str, Any]
 
@@ -62,10 +62,7 @@ def as_user(account: Account | User) -> User:
     held = db.session.identity_map.get(key)
     if held is not None:
         return held
-    user = User(**{name: getattr(account, name) for name in revocation.ACCOUNT_COLUMNS})
-    make_transient_to_detached(user)
-    db.session.add(user)
-    return user
+    return attach(User, {name: getattr(account, name) for name in revocation.ACCOUNT_COLUMNS})
 
 
 def _user_id(claims: Claims) -> int:

@@ -175,8 +175,14 @@ def stored(model: type[Model], values: Mapping[str, Any]) -> Model:
         for name, value in values.items():
             set_committed_value(held, name, value)
         return held
-    # As the ORM's loading does: the values straight into the new object's dict, none of
-    # the attribute events that setting them one by one would run.
+    return attach(model, values)
+
+
+def attach(model: type[Model], values: Mapping[str, Any]) -> Model:
+    """A new object of the session for a row stored as `values` say, which the session does
+    not hold yet: unchanged (nothing to flush), the attributes not in `values` loaded from
+    the database if asked for. As the ORM's loading does, the values go straight into its
+    dict, without the attribute events that setting them one by one would run."""
     loaded = sa.inspect(model).class_manager.new_instance()
     loaded.__dict__.update(values)
     make_transient_to_detached(loaded)
