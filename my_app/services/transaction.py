@@ -33,6 +33,7 @@ no write lock, so slow work between them (bcrypt) holds up nobody.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -146,7 +147,7 @@ def execute(statement: sa.Executable, values: Mapping[str, Any], *, last: bool =
     (`database.run_rows`); elsewhere through the session. `last`: the block's last
     statement, sent with the COMMIT (`LAST`)."""
     session = db.session()
-    if statement.is_dml or statement.get_execution_options().get(WRITES):
+    if _writes(statement):
         session.info[WROTE] = True  # as for any write through the session (my_app/replica.py)
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
@@ -161,6 +162,12 @@ def execute(statement: sa.Executable, values: Mapping[str, Any], *, last: bool =
 
 # By statement (each is built once), for every PostgreSQL engine: they share one dialect.
 _driver_statements: dict[sa.Executable, DriverStatement] = {}
+
+
+@functools.cache  # by statement, each built once
+def _writes(statement: sa.Executable) -> bool:
+    return bool(statement.is_dml or statement.get_execution_options().get(WRITES))
+
 
 Model = TypeVar("Model")
 
