@@ -33,14 +33,29 @@ import logging
 import math
 import select
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from flask import Flask, current_app
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    make_url,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, ColumnElement
+from sqlalchemy.types import TypeEngine
 
 from my_app.extensions import db
 
@@ -57,9 +72,6 @@ SQLITE_IMMEDIATE = "sqlite_begin_immediate"  # set by services/transaction.py
 # writes through data-modifying CTEs (my_app/replica.py pins its caller to the primary).
 COMMIT_ALONG = "commit_along"
 WRITES = "writes"
-# COPY_ROWS: the rows (tuples) a `COPY … FROM STDIN` statement sends (services/
-# transaction.py, `copy_rows`).
-COPY_ROWS = "copy_rows"
 COMMITTED_ALONG = "committed_along"  # in a Connection's info: its transaction has ended
 WROTE = "wrote"  # in a Session's info: it wrote (my_app/replica.py pins its caller)
 # Each PostgreSQL engine's current bound per statement (None: unbounded).
@@ -172,13 +184,6 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
         # to be sent. An error (a constraint's refusal, a timeout) is raised here, so
         # SQLAlchemy wraps it and the failover check below sees it as for any statement.
         options = context.execution_options
-        rows = options.get(COPY_ROWS)
-        if rows is not None:  # psycopg's C code writes them out: no per-row statement
-            send_begin(cursor.connection)  # (a COPY cannot join a pipeline)
-            with cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return True
         commit = bool(options.get(COMMIT_ALONG))
         send(cursor, statement, parameters, commit=commit)
         if commit:
@@ -294,6 +299,24 @@ class DriverStatement:
         return converted
 
 
+def array_items(values: Iterable[int | datetime]) -> str:
+    """The numbers or aware moments of a PostgreSQL array as one text parameter (none needs
+    quoting), for a statement that reads it as `CAST(string_to_array(:p, ',') AS integer[])`
+    (`array_parameter`): psycopg adapts a list element by element in Python, at several
+    times the cost. Numbers become a constant array when the statement is planned, so the
+    planner knows how many there are, as for a list (a bare `CAST(:p AS integer[])` is not
+    folded, and a guess at its size once planned a move as a scan of the table)."""
+    return ",".join(
+        value.isoformat() if isinstance(value, datetime) else str(int(value)) for value in values
+    )
+
+
+def array_parameter(name: str, item_type: TypeEngine) -> ColumnElement:
+    """The array of `item_type` that the text parameter `name` (`array_items`) holds."""
+    items = func.string_to_array(bindparam(name, type_=Text), literal_column("','"))
+    return cast(items, ARRAY(item_type))
+
+
 def fetch_rows(engine: Engine, statement: DriverStatement, values: Mapping[str, Any]) -> list:
     """The rows (tuples) of one read on a PostgreSQL engine, sent outside any transaction
     (autocommit: no BEGIN or ROLLBACK around it) on a connection of the engine's pool.
@@ -305,7 +328,7 @@ def fetch_rows(engine: Engine, statement: DriverStatement, values: Mapping[str, 
     try:
         pooled = engine.raw_connection()  # the checkout listener checks it is still alive
     except psycopg.Error as error:  # no connection could be made
-        raise _wrapped(error, statement, engine, lost=True) from error
+        raise _wrapped(error, statement.sql, engine, lost=True) from error
     connection = pooled.driver_connection
     try:
         if not connection.autocommit:  # a fresh connection: no BEGIN of psycopg's either
@@ -318,7 +341,7 @@ def fetch_rows(engine: Engine, statement: DriverStatement, values: Mapping[str, 
         if lost:
             _discard(engine, pooled, connection, error)
             pooled.invalidate(error)
-        raise _wrapped(error, statement, engine, lost) from error
+        raise _wrapped(error, statement.sql, engine, lost) from error
     finally:
         pooled.close()
 
@@ -331,32 +354,47 @@ def run_rows(
     psycopg connection. `last`: the unit of work's last statement, with its COMMIT in the
     same pipeline (`COMMIT_ALONG`). Errors as in `fetch_rows`: SQLAlchemy's, a constraint's
     refusal an `IntegrityError`, and a connection that may be broken invalidated."""
-    driver = connection.connection.driver_connection
     parameters = statement.parameters(values)
-    # What listens to the engine's statements (SQL logging, tracing, tests) hears these too.
-    listening = (
-        connection.dispatch.before_cursor_execute or connection.dispatch.after_cursor_execute
-    )
+    with _sent(connection, statement.sql, parameters) as cursor:
+        send(cursor, statement.sql, parameters, commit=last)
+        if last:
+            connection.info[COMMITTED_ALONG] = True
+        return statement.rows(cursor.fetchall()) if cursor.description else []
+
+
+def copy_in(connection: Connection, sql: str, rows: list[tuple]) -> None:
+    """`COPY … FROM STDIN` of `rows` (tuples of values psycopg adapts, in the statement's
+    column order) in the transaction `connection` is in, on its psycopg connection: after
+    the transaction's beginning if it is still to be sent (a COPY cannot join a pipeline).
+    Errors and the engine's statement events as in `run_rows`."""
+    with _sent(connection, sql, None) as cursor:
+        send_begin(cursor.connection)
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+@contextmanager
+def _sent(connection: Connection, sql: str, parameters) -> Iterator[psycopg.Cursor]:
+    """A cursor of the transaction's psycopg connection for one statement: the engine's
+    statement events around it (SQL logging, tracing, tests hear it), and the driver's
+    errors raised as SQLAlchemy's, a connection that may be broken invalidated."""
+    driver = connection.connection.driver_connection
+    dispatch = connection.dispatch
+    listening = dispatch.before_cursor_execute or dispatch.after_cursor_execute
     try:
         with driver.cursor() as cursor:
             if listening:
-                connection.dispatch.before_cursor_execute(
-                    connection, cursor, statement.sql, parameters, None, False
-                )
-            send(cursor, statement.sql, parameters, commit=last)
-            if last:
-                connection.info[COMMITTED_ALONG] = True
+                dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
+            yield cursor
             if listening:
-                connection.dispatch.after_cursor_execute(
-                    connection, cursor, statement.sql, parameters, None, False
-                )
-            return statement.rows(cursor.fetchall()) if cursor.description else []
+                dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, False)
     except psycopg.Error as error:
         lost = _lost(driver, error)
         if lost:
             _discard(connection.engine, connection.connection, driver, error)
             connection.invalidate(error)
-        raise _wrapped(error, statement, connection.engine, lost) from error
+        raise _wrapped(error, sql, connection.engine, lost) from error
 
 
 def _lost(connection: psycopg.Connection, error: psycopg.Error) -> bool:
@@ -375,10 +413,10 @@ def _discard(engine: Engine, pooled, connection: psycopg.Connection, error: psyc
         engine.pool._invalidate(pooled, error, _checkin=False)
 
 
-def _wrapped(error: psycopg.Error, statement: DriverStatement, engine: Engine, lost: bool):
+def _wrapped(error: psycopg.Error, sql: str, engine: Engine, lost: bool):
     """The driver's error as SQLAlchemy raises it (`OperationalError`, `IntegrityError` …)."""
     return DBAPIError.instance(
-        statement.sql, None, error, psycopg.Error, hide_parameters=True,
+        sql, None, error, psycopg.Error, hide_parameters=True,
         connection_invalidated=lost, dialect=engine.dialect,
     )  # fmt: skip
 

@@ -9,7 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from my_app.database import DriverStatement, fetch_rows, run_rows
+from my_app.database import (
+    DriverStatement,
+    array_items,
+    array_parameter,
+    fetch_rows,
+    run_rows,
+)
 from my_app.extensions import db
 from my_app.services.transaction import transaction
 
@@ -129,3 +135,23 @@ def test_a_unit_of_work_begins_with_its_bounds_in_its_first_statements_round_tri
             assert tuple(row) == (bound, bound)
             assert driver.info.transaction_status.name == "INTRANS"
         db.session.remove()
+
+
+def test_an_array_sent_as_text_is_a_constant_to_the_planner(app):
+    """`array_items` + `array_parameter`: numbers in one text parameter arrive as the array,
+    and the planner sees a constant of known size (folded when the statement is planned),
+    as for a list, so that a move by ids is planned as probes of the primary key."""
+    read = sa.select(array_parameter("ids", sa.Integer).label("ids"))
+    with app.app_context(), transaction():
+        statement = DriverStatement(read, db.engine)
+        connection = db.session.connection()
+        assert run_rows(connection, statement, {"ids": array_items([3, 1, 2])}, False) == [
+            ([3, 1, 2],)
+        ]
+        assert run_rows(connection, statement, {"ids": array_items([])}, False) == [([],)]
+        with connection.connection.driver_connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN (VERBOSE, COSTS OFF) " + statement.sql, {"ids": array_items([3, 1, 2])}
+            )
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "'{3,1,2}'::integer[]" in plan, plan

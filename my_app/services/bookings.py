@@ -57,12 +57,11 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
-from my_app.database import WRITES
+from my_app.database import WRITES, array_items, array_parameter
 from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from my_app.extensions import db
 from my_app.models import (
@@ -413,7 +412,8 @@ def move(
     values = _move_values(to_status, actor, reason)
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     parameters = {
-        **values, **(guard_values or {}), "ids": list(ids), "from_status": from_status,
+        **values, **(guard_values or {}), "ids": array_items(ids) if postgresql else list(ids),
+        "from_status": from_status,
         "version": version,
     }  # fmt: skip
     # The event names the decider: the session's copy, not a query.
@@ -489,7 +489,7 @@ def _move_statement(
 
     guards = [
         # PostgreSQL: one array, so that the statement is compiled once for any number.
-        table.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+        table.c.id == sa.any_(array_parameter("ids", sa.Integer))
         if postgresql
         else table.c.id.in_(sa.bindparam("ids", expanding=True)),
         table.c.status == given("from_status", table.c.status),

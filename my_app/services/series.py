@@ -28,9 +28,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from my_app import metrics
+from my_app.database import array_items
 from my_app.errors import Conflict, NotFound, UnprocessableEntity
 from my_app.extensions import db
 from my_app.models import (
@@ -59,7 +60,7 @@ from my_app.services.permissions import (
     require_approver_or_admin,
     require_owner_approver_or_admin,
 )
-from my_app.services.transaction import copy_rows, transaction
+from my_app.services.transaction import Columns, copy_rows, execute, stored, transaction
 
 Status = BookingStatus
 CONFLICT = "conflict"  # the reason of an occurrence rejected on acceptance for a conflict
@@ -97,13 +98,28 @@ def _get(series_id: int) -> BookingSeries:
     return series
 
 
-def _occurrences(series_id: int) -> list[BookingRequest]:
-    query = (
-        sa.select(BookingRequest)
-        .where(BookingRequest.series_id == series_id)
-        .order_by(BookingRequest.event_time, BookingRequest.id)
-    )
-    return list(db.session.scalars(query).unique())
+def _occurrences(series: BookingSeries) -> list[BookingRequest]:
+    """The series' occurrences by start, as the session's objects, with their requester (the
+    series') and decider: one statement, sent as `transaction.execute` sends it."""
+    requester = series.requested_by
+    found = []
+    for row in execute(_OCCURRENCES, {"series_id": series.id}):
+        booking, decider = _OCCURRENCE_COLUMNS.split(row)
+        booking["decided_by"] = None if decider["id"] is None else stored(User, decider)
+        if booking["requested_by_id"] == requester.id:  # always, as _insert writes them
+            booking["requested_by"] = requester
+        found.append(stored(BookingRequest, booking))
+    return found
+
+
+_DECIDER = aliased(User)
+_OCCURRENCE_COLUMNS = Columns(BookingRequest, (_DECIDER, ("id", "username", "email")))
+_OCCURRENCES = (
+    sa.select(*_OCCURRENCE_COLUMNS.select())
+    .outerjoin(_DECIDER, _DECIDER.id == BookingRequest.decided_by_id)
+    .where(BookingRequest.series_id == sa.bindparam("series_id"))
+    .order_by(BookingRequest.event_time, BookingRequest.id)
+)
 
 
 def shown(
@@ -126,7 +142,7 @@ def shown(
 def get_series(actor: User, series_id: int) -> dict[str, Any]:
     """The series and its occurrences (its requester, an approver of its resource, an admin)."""
     series = _visible(actor, series_id)
-    return shown(series, _occurrences(series_id))
+    return shown(series, _occurrences(series))
 
 
 def _visible(actor: User, series_id: int) -> BookingSeries:
@@ -163,7 +179,7 @@ def _refusals(
     reach = buffer + LONGEST  # an accepted request starting this much earlier may still meet
     near = [(rules.shifted(start, -buffer), rules.shifted(end, buffer)) for start, end in windows]
     accepted = _accepted_meeting(resource.id, near)
-    accepted_starts = [row.event_time for row in accepted]
+    accepted_starts = [start for _, start, _ in accepted]
     blocked = blackouts.meeting(resource.id, span[0], span[1])
     for index, (start, end) in enumerate(windows):
         broken = rules.violations(resource.rules, zone, start, end, asked_at)
@@ -178,9 +194,9 @@ def _refusals(
         before, after = rules.shifted(start, -buffer), rules.shifted(end, buffer)
         lowest = bisect_left(accepted_starts, rules.shifted(start, -reach))
         ids = sorted(
-            row.id
-            for row in accepted[lowest : bisect_left(accepted_starts, after)]
-            if row.end_time > before
+            booking_id
+            for booking_id, _, booking_end in accepted[lowest : bisect_left(accepted_starts, after)]
+            if booking_end > before
         )
         if ids:
             refusal(index).reasons.append(bookings.in_the_way(ids, resource.buffer_minutes or 0))
@@ -196,7 +212,9 @@ def _refusals(
     return dict(sorted(found.items()))
 
 
-def _accepted_meeting(resource_id: int, windows: list[tuple[datetime, datetime]]) -> list[sa.Row]:
+def _accepted_meeting(
+    resource_id: int, windows: list[tuple[datetime, datetime]]
+) -> list[tuple[int, datetime, datetime]]:
     """(id, event_time, end_time) of the resource's accepted requests meeting any of the
     [start, end) `windows` (sorted by start), by start.
 
@@ -204,10 +222,9 @@ def _accepted_meeting(resource_id: int, windows: list[tuple[datetime, datetime]]
     reads the requests in its way, not every accepted request of its year; elsewhere those
     meeting the windows' whole span."""
     if db.session.get_bind().dialect.name == "postgresql":
-        starts, ends = [start for start, _ in windows], [end for _, end in windows]
-        return list(db.session.execute(_ACCEPTED_NEAR_WINDOWS,
-                                       {"resource_id": resource_id, "starts": starts,
-                                        "ends": ends}))  # fmt: skip
+        starts, ends = (array_items(moments) for moments in zip(*windows, strict=True))
+        values = {"resource_id": resource_id, "starts": starts, "ends": ends}
+        return execute(_ACCEPTED_NEAR_WINDOWS, values)
     query = (
         sa.select(BookingRequest.id, BookingRequest.event_time, BookingRequest.end_time)
         .where(
@@ -217,13 +234,14 @@ def _accepted_meeting(resource_id: int, windows: list[tuple[datetime, datetime]]
         )
         .order_by(BookingRequest.event_time, BookingRequest.id)
     )
-    return list(db.session.execute(query))
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 _ACCEPTED_NEAR_WINDOWS = sa.text(
     """
     SELECT DISTINCT near.id, near.event_time, near.end_time
-    FROM unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) AS w (s, e)
+    FROM unnest(CAST(string_to_array(:starts, ',') AS timestamptz[]),
+                CAST(string_to_array(:ends, ',') AS timestamptz[])) AS w (s, e)
     CROSS JOIN LATERAL (
         SELECT b.id, b.event_time, b.end_time FROM booking_requests AS b
         WHERE b.resource_id = :resource_id AND b.status = 'accepted'
@@ -450,8 +468,10 @@ def accept(
         require_approver_or_admin(actor, series.resource_id)
         now = utcnow()
         # Read before the turn, so that the turn is held for less: a pending occurrence
-        # that something else moves meanwhile is left alone by the guarded move.
-        pending = _pending(series_id, (Status.PENDING,), max(from_ or now, now))
+        # that something else moves meanwhile is left alone by the guarded move. What the
+        # moves change, they change on these objects: the answer reads nothing again.
+        occurrences = _occurrences(series)
+        pending = _since(occurrences, (Status.PENDING,), max(from_ or now, now))
         # Accepts and blackouts of one resource take turns: what follows sees them all.
         resource = catalog.take_turn(series.resource_id)  # as it is now, its rules too
         refusals = {}
@@ -470,7 +490,6 @@ def accept(
                                  last=not refusals)  # fmt: skip
         if refusals:
             series.skipped = [*series.skipped, *(r.shown() for r in refusals.values())]
-    occurrences = _occurrences(series_id)  # after the commit: the turn is someone else's
     _tell_requester(series, actor, accepted, Status.ACCEPTED, rejected)
     return shown(series, occurrences)
 
@@ -483,9 +502,9 @@ def reject(
     with transaction(keep_state=True):
         series = _get(series_id)
         require_approver_or_admin(actor, series.resource_id)
-        ids = [b.id for b in _pending(series_id, (Status.PENDING,), from_ or utcnow())]
+        occurrences = _occurrences(series)
+        ids = [b.id for b in _since(occurrences, (Status.PENDING,), from_ or utcnow())]
         moved = bookings.move(ids, Status.PENDING, Status.REJECTED, actor=actor, reason=reason)
-        occurrences = _occurrences(series_id)
     _tell_requester(series, actor, moved, Status.REJECTED)
     return shown(series, occurrences)
 
@@ -497,29 +516,22 @@ def cancel(
     (its requester, an approver of its resource, an admin)."""
     with transaction(keep_state=True):
         series = _visible(actor, series_id)
-        found = _pending(series_id, (Status.PENDING, Status.ACCEPTED), from_ or utcnow())
+        occurrences = _occurrences(series)
+        found = _since(occurrences, (Status.PENDING, Status.ACCEPTED), from_ or utcnow())
         moved = []
         for status in (Status.PENDING, Status.ACCEPTED):
             ids = [b.id for b in found if b.status == status]
             moved += bookings.move(ids, status, Status.CANCELLED, actor=actor, reason=reason)
-        occurrences = _occurrences(series_id)
     _tell_requester(series, actor, moved, Status.CANCELLED)
     return shown(series, occurrences)
 
 
-def _pending(series_id: int, statuses: tuple[str, ...], since: datetime) -> list[BookingRequest]:
-    """The series' occurrences in `statuses` starting at `since` or later, by start."""
-    column_type = BookingRequest.event_time.type
-    query = (
-        sa.select(BookingRequest)
-        .where(
-            BookingRequest.series_id == series_id,
-            BookingRequest.status.in_(statuses),
-            BookingRequest.event_time >= sa.literal(since, column_type),
-        )
-        .order_by(BookingRequest.event_time, BookingRequest.id)
-    )
-    return list(db.session.scalars(query).unique())
+def _since(
+    occurrences: list[BookingRequest], statuses: tuple[str, ...], since: datetime
+) -> list[BookingRequest]:
+    """Those of the series' `occurrences` (by start) in `statuses` starting at `since` or
+    later; the moves that follow bring these same objects up to date."""
+    return [b for b in occurrences if b.status in statuses and b.event_time >= since]
 
 
 # ---------------------------------------------------------------- telling

@@ -47,11 +47,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from my_app.database import (
     COMMIT_ALONG,
     COMMITTED_ALONG,
-    COPY_ROWS,
     SQLITE_IMMEDIATE,
     WRITES,
     WROTE,
     DriverStatement,
+    copy_in,
     run_rows,
 )
 from my_app.errors import Conflict
@@ -247,11 +247,12 @@ def copy_rows(table: sa.Table, rows: list[dict]) -> None:
             values = sent[n] = list(values)
             for i, convert in converting:
                 values[i] = convert(values[i])
-    # Through the session, as a write: a read replica's router pins the caller after it.
-    db.session.execute(statement, execution_options={COPY_ROWS: sent, WRITES: True})
+    session = db.session()
+    session.info[WROTE] = True  # as for any write through the session (my_app/replica.py)
+    copy_in(session.connection(), statement, sent)
 
 
-_Copy = tuple[sa.TextClause, Callable[[dict], tuple], list[tuple[int, Callable]]]
+_Copy = tuple[str, Callable[[dict], tuple], list[tuple[int, Callable]]]
 _copies: dict[tuple, _Copy] = {}
 
 
@@ -268,7 +269,7 @@ def _copy_for(table: sa.Table, columns: tuple[str, ...]) -> _Copy:
         for i, column in enumerate(columns)
         if (convert := table.c[column].type.bind_processor(dialect)) is not None
     ]
-    return sa.text(f"COPY {quote(table.name)} ({listed}) FROM STDIN"), values_of, converting
+    return f"COPY {quote(table.name)} ({listed}) FROM STDIN", values_of, converting
 
 
 def _committed_along(session: Session) -> bool:
