@@ -427,7 +427,9 @@ def move(
         parameters.update((f"event_{name}", value) for name, value in event.items())
         del parameters["event_booking_id"]  # the statement's: the moved row's
     statement = _move_statement(postgresql, version is not None, only_if, held is not None)
-    rows = execute(statement, parameters, last=last)
+    # The COMMIT goes with the move only if its events are written by it too; otherwise
+    # with them (`record_many`), or at the end of the block.
+    rows = execute(statement, parameters, last=last and held is not None)
     if rows and not postgresql:  # SQLite: no writes inside WITH; in-process, no round trip
         _write_history([booking_id for booking_id, _ in rows], from_status, values)
     if held is not None and not rows:

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from my_app import metrics
-from my_app.database import array_items
+from my_app.database import WRITES, array_items
 from my_app.errors import Conflict, NotFound, UnprocessableEntity
 from my_app.extensions import db
 from my_app.models import (
@@ -60,7 +60,14 @@ from my_app.services.permissions import (
     require_approver_or_admin,
     require_owner_approver_or_admin,
 )
-from my_app.services.transaction import Columns, copy_rows, execute, stored, transaction
+from my_app.services.transaction import (
+    Columns,
+    attach,
+    copy_rows,
+    execute,
+    stored,
+    transaction,
+)
 
 Status = BookingStatus
 CONFLICT = "conflict"  # the reason of an occurrence rejected on acceptance for a conflict
@@ -302,20 +309,16 @@ def submit(
         planned = _plan(
             requester, resource_id, address, repeat, rule, on_conflict, now, fields, True
         )
-        series = BookingSeries(
-            resource_id=resource_id,
-            rrule=repeat["rrule"],
-            time_zone=resource.time_zone,
-            exdates=[moment.isoformat() for moment in repeat["exdates"]],
-            skipped=planned["skipped"],
-            requested_by=identity.as_user(requester),
-            created_at=now,
-        )
-        db.session.add(series)
-        db.session.flush()
+        series, ids = _store_series(
+            {"resource_id": resource_id, "rrule": repeat["rrule"],
+             "time_zone": resource.time_zone,
+             "exdates": [moment.isoformat() for moment in repeat["exdates"]],
+             "skipped": planned["skipped"], "requested_by_id": requester.id, "created_at": now},
+            identity.as_user(requester), len(planned["occurrences"]),
+        )  # fmt: skip
         auto = resource.approval == "auto"
         deciders = [] if auto else approvers.to_tell_of(resource_id, requester.id)
-        occurrences = _insert(series, planned["occurrences"], requester, now)
+        occurrences = _insert(series, planned["occurrences"], requester, now, ids)
         if auto:
             bookings.move([b.id for b in occurrences], Status.PENDING, Status.ACCEPTED)
         resource_name = resource.name
@@ -403,12 +406,54 @@ def _occurrence(
     )
 
 
+def _store_series(
+    values: dict[str, Any], requester: User, count: int
+) -> tuple[BookingSeries, list[int] | None]:
+    """The new series (its row as `values` say) and, on PostgreSQL, the ids of its `count`
+    occurrences, taken from the sequence by the same statement (the series' object is made
+    of the values written, nothing is read back); elsewhere the ids are the inserts'."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        series = BookingSeries(**values, requested_by=requester)
+        db.session.add(series)
+        db.session.flush()
+        return series, None
+    rows = execute(_NEW_SERIES, {**values, "count": count})
+    series = attach(BookingSeries, {**values, "id": rows[0][0], "requested_by": requester})
+    return series, [booking_id for _, booking_id in rows]
+
+
+def _new_series() -> sa.Select:
+    table = BookingSeries.__table__
+    columns = ("resource_id", "rrule", "time_zone", "exdates", "skipped", "requested_by_id",
+               "created_at")  # fmt: skip
+    inserted = (
+        sa.insert(table)
+        .values({c: sa.bindparam(c, type_=table.c[c].type) for c in columns})
+        .returning(table.c.id)
+        .cte("inserted")
+    )
+    ids = sa.func.generate_series(1, sa.bindparam("count", type_=sa.Integer)).alias("n")
+    new_id = sa.func.nextval(sa.func.pg_get_serial_sequence("booking_requests", "id"))
+    return (
+        sa.select(inserted.c.id, new_id)
+        .select_from(inserted.join(ids, sa.true()))
+        .execution_options(**{WRITES: True})
+    )
+
+
+_NEW_SERIES = _new_series()
+
+
 def _insert(
-    series: BookingSeries, planned: list[BookingRequest], requester: User, now: datetime
+    series: BookingSeries,
+    planned: list[BookingRequest],
+    requester: User,
+    now: datetime,
+    ids: list[int] | None,
 ) -> list[BookingRequest]:
     """Insert the occurrences, their submission history and `booking.submitted` events: a
-    statement each (on PostgreSQL a COPY, after the ids are taken from the sequence). The
-    planned objects become the stored ones (nothing is read back)."""
+    statement each (on PostgreSQL a COPY, with the `ids` taken from the sequence with the
+    series). The planned objects become the stored ones (nothing is read back)."""
     table = BookingRequest.__table__
     given = ("resource_id", "topic", "event_time", "duration_minutes", "end_time", "street",
              "city", "state", "postal_code", "country", "status", "created_at",
@@ -418,9 +463,7 @@ def _insert(
          "requested_by_id": requester.id, "series_id": series.id}
         for b in planned
     ]  # fmt: skip
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The ids first, then the rows by COPY: no statement per row to parse and plan.
-        ids = db.session.scalars(_NEW_IDS, {"count": len(rows)}).all()
+    if ids is not None:  # PostgreSQL: the rows by COPY, no statement per row to parse and plan
         for row, booking_id in zip(rows, ids, strict=True):
             row["id"] = booking_id
         copy_rows(table, rows)
@@ -441,11 +484,6 @@ def _insert(
     outbox.record_many(planned, "booking.submitted")
     metrics.transition(Status.PENDING, len(planned))
     return planned
-
-
-_NEW_IDS = sa.select(
-    sa.func.nextval(sa.func.pg_get_serial_sequence("booking_requests", "id"))
-).select_from(sa.func.generate_series(1, sa.bindparam("count")))
 
 
 def _in_the_way() -> Conflict:
@@ -485,7 +523,7 @@ def accept(
         free = [b.id for index, b in enumerate(pending) if index not in refusals]
         rejected = bookings.move(refused, Status.PENDING, Status.REJECTED, actor=actor,
                                  reason=CONFLICT)  # fmt: skip
-        # With nothing refused, nothing is written after the acceptance: it carries the commit.
+        # With nothing refused, nothing is written after the acceptance and its events.
         accepted = bookings.move(free, Status.PENDING, Status.ACCEPTED, actor=actor,
                                  last=not refusals)  # fmt: skip
         if refusals:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from my_app.extensions import db
 from my_app.models import BookingEvent, BookingRequest
+from my_app.services import events
 from tests.bookings.series_steps import BERLIN, decide_series, series_body, series_of
 from tests.support.api import assert_problem, local_time, monday_in
 
@@ -168,3 +169,26 @@ def test_accept_under_todays_rules_lists_the_occurrences_that_break_them(api, se
     problem = assert_problem(decide_series(api, admin, "accept", series["id"]), 409)
     assert len(problem["occurrences"]) == 3
     assert "max_duration_minutes" in problem["occurrences"][0]["reason"]
+
+
+def test_an_accepted_series_and_its_events_commit_together(app, api, setting, monkeypatch):
+    """The outbox rows of a decision are in its transaction: when writing them is refused,
+    the occurrences stay as they were (nothing refused, so the move is the last statement
+    but one, and must not carry the COMMIT before its events)."""
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=3"))
+    rows_for = events.rows_for
+
+    def clashing(bookings, type):  # the second event reuses the first one's id
+        rows = rows_for(bookings, type)
+        if type == "booking.accepted":
+            rows[1]["id"] = rows[0]["id"]
+        return rows
+
+    monkeypatch.setattr(events, "rows_for", clashing)
+    response = decide_series(api, admin, "accept", series["id"])
+    assert response.status_code == 409, response.json
+    monkeypatch.undo()
+    shown = api.client.get(f"/series/{series['id']}", headers=alice.headers)
+    assert _statuses(shown.json) == ["pending"] * 3
+    assert _event_types(app, [o["id"] for o in series["occurrences"]]) == ["booking.submitted"] * 3
