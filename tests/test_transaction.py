@@ -20,6 +20,7 @@ from my_app.services.transaction import (
     Columns,
     copy_rows,
     execute,
+    insert_rows,
     stored,
     transaction,
     write_together,
@@ -72,8 +73,10 @@ def test_a_refused_last_statement_leaves_nothing(app):
 def test_on_postgresql_the_last_statement_commits_before_the_block_ends(app):
     with app.app_context():
         with transaction():
-            write_together((EVENTS, [event_row("early")]), last=True)
-            assert committed(app) == ["early"]  # another connection sees it already
+            write_together((EVENTS, [event_row("early")]))
+            insert_rows(EVENTS, [event_row("early-1"), event_row("early-2")], last=True)
+            # another connection sees them already
+            assert committed(app) == ["early", "early-1", "early-2"]
             status = db.session.connection().connection.dbapi_connection.info
             assert status.transaction_status.name == "IDLE"
         db.session.remove()
@@ -82,14 +85,16 @@ def test_on_postgresql_the_last_statement_commits_before_the_block_ends(app):
 AWKWARD = "tab\there, new\nline, back\\slash, \\N, quote \" and ' , Grüße \u2713, \\."
 
 
-def test_copied_rows_arrive_as_given(app):
-    """`copy_rows` (COPY … FROM STDIN on PostgreSQL): text that COPY's own format would
-    misread, NULLs and moments arrive exactly as given."""
+@pytest.mark.parametrize("write", [copy_rows, insert_rows])
+def test_many_rows_arrive_as_given(app, write):
+    """`copy_rows` (COPY … FROM STDIN on PostgreSQL) and `insert_rows` (one JSON document
+    on PostgreSQL): text that COPY's format or JSON would misread, NULLs and moments arrive
+    exactly as given."""
     rows = [{**event_row(f"copied-{n}"), "payload": AWKWARD + str(n)} for n in range(3)]
     rows[1]["payload"] = ""
     with app.app_context():
         with transaction():
-            copy_rows(EVENTS, rows)
+            write(EVENTS, rows)
         stored_rows = db.session.execute(
             sa.select(EVENTS.c.id, EVENTS.c.payload, EVENTS.c.occurred_at, EVENTS.c.last_error)
             .where(EVENTS.c.type == "booking.test")
@@ -101,13 +106,14 @@ def test_copied_rows_arrive_as_given(app):
     ]
 
 
-def test_a_refused_copy_leaves_nothing(app):
+@pytest.mark.parametrize("write", [copy_rows, insert_rows])
+def test_refused_rows_leave_nothing(app, write):
     with app.app_context():
         with transaction():
             write_together((EVENTS, [event_row("taken")]))
         rows = [event_row("fresh"), event_row("taken")]
         with pytest.raises(Conflict, match="already there"), transaction(conflict="already there"):
-            copy_rows(EVENTS, rows)
+            write(EVENTS, rows)
         db.session.remove()
     assert committed(app) == ["taken"]
 

@@ -35,7 +35,7 @@ from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.types import utcnow
 from my_app.schemas.event import event_bodies
 from my_app.services import event_targets
-from my_app.services.transaction import LAST, copy_rows, end_reading, transaction
+from my_app.services.transaction import end_reading, insert_rows, transaction
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,10 @@ def record(booking: BookingRequest, type: str) -> str:
 
 def record_many(bookings: Iterable[BookingRequest], type: str, last: bool = False) -> list[str]:
     """`record` for each of `bookings`, in one statement; their events' ids. `last`: the
-    statement is its unit of work's last, and a single event's carries the commit
-    (transaction.LAST); many go by COPY (`copy_rows`), which cannot."""
+    statement is its unit of work's last, and carries the commit (transaction.LAST)."""
     rows = rows_for(bookings, type)
     # On the table: written at once, with none of the ORM's bookkeeping.
-    if len(rows) > 1:
-        copy_rows(BookingEvent.__table__, rows)
-    elif rows:
-        options = LAST if last else None
-        db.session.execute(sa.insert(BookingEvent.__table__), rows, execution_options=options)
+    insert_rows(BookingEvent.__table__, rows, last=last)
     return [row["id"] for row in rows]
 
 

@@ -16,9 +16,10 @@ is committed by then (an object changed after it makes the block raise instead o
 committing the change on its own). A read after it (to say why nothing moved) runs on
 its own.
 
-Rows go in through one of two helpers: `write_together` (a few rows of several
-tables, on PostgreSQL as one statement of data-modifying CTEs) and `copy_rows` (many
-rows of one table, on PostgreSQL by `COPY … FROM STDIN`).
+Rows go in through one of three helpers: `write_together` (a few rows of several
+tables, on PostgreSQL as one statement of data-modifying CTEs), `insert_rows` (many
+rows of one table in one statement, which may carry the COMMIT) and `copy_rows` (many
+rows of one table, on PostgreSQL by `COPY … FROM STDIN`, which cannot).
 
 The statements of the hot writes (a submit's, a decision's) go through `execute`: on
 PostgreSQL each is compiled once and sent on the session's own psycopg connection, in
@@ -37,8 +38,10 @@ import functools
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -223,6 +226,47 @@ class Columns:
             values.append(dict(zip(names, row[at : at + len(names)], strict=True)))
             at += len(names)
         return values
+
+
+def insert_rows(table: sa.Table, rows: list[dict], *, last: bool = False) -> None:
+    """Many rows of one table (each with the same columns; numbers, text and aware moments)
+    in one statement that, unlike a COPY, may carry the COMMIT (`last`, `LAST`): on
+    PostgreSQL the rows go as one JSON document that orjson writes out in C and
+    `json_to_recordset` reads back into the columns' types, one round trip in all;
+    elsewhere by `executemany`."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(sa.insert(table), rows, execution_options=LAST if last else None)
+        return
+    columns = tuple(rows[0])
+    statement = _inserts.get((table, columns))
+    if statement is None:
+        statement = _inserts[(table, columns)] = _insert_for(table, columns)
+    execute(statement, {"rows": orjson.dumps(rows, default=_moment).decode()}, last=last)
+
+
+def _moment(value: Any) -> str:
+    """A moment of a `datetime` subclass, which orjson leaves to this (a test clock's)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value insert_rows can send")
+
+
+_inserts: dict[tuple, sa.TextClause] = {}
+
+
+def _insert_for(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause:
+    dialect = db.session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    listed = ", ".join(quote(column) for column in columns)
+    typed = ", ".join(
+        f"{quote(column)} {table.c[column].type.compile(dialect)}" for column in columns
+    )
+    # Names and types are the table's own, quoted; the values go as the one parameter.
+    sql = f"INSERT INTO {quote(table.name)} ({listed}) SELECT {listed}"  # nosec B608
+    sql += f" FROM json_to_recordset(CAST(:rows AS json)) AS given ({typed})"
+    return sa.text(sql).execution_options(**{WRITES: True})
 
 
 def copy_rows(table: sa.Table, rows: list[dict]) -> None:
