@@ -88,6 +88,7 @@ from my_app.services.permissions import (
 from my_app.services.transaction import (
     Columns,
     execute,
+    json_rows,
     stored,
     transaction,
     write_together,
@@ -402,8 +403,8 @@ def move(
     row and an event. Returns the requests moved, as they are now (objects the session
     already held are brought up to date, not read again). On PostgreSQL the UPDATE and
     the history rows are one statement, the events a second; when the session holds the one
-    request moved at a known version, its event is foreseen and written by the same
-    statement.
+    request moved at a known version, or every one of many (each then moved only if still at
+    the version it was read at), their events are foreseen and written by the same statement.
     """
     if not can_move(from_status, to_status):
         raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
@@ -419,6 +420,10 @@ def move(
     # The event names the decider: the session's copy, not a query.
     decider = identity.as_user(actor) if actor is not None else None
     event_type = f"booking.{to_status}"
+    if postgresql and version is None and only_if is None and len(ids) > 1:
+        every = _held_all(ids)
+        if every is not None:
+            return _move_foreseen(every, from_status, to_status, values, decider, last)
     held = _held_alone(ids, version) if postgresql else None
     if held is not None:  # its event is foreseen, and written by the move's own statement
         before = _as_read(held)
@@ -439,6 +444,48 @@ def move(
     if held is None:
         moved = _as_moved(dict(rows), values, decider)
         outbox.record_many(moved, event_type, last=last)
+    metrics.transition(to_status, len(moved))
+    return moved
+
+
+def _held_all(ids: Collection[int]) -> list[BookingRequest] | None:
+    """The requests of a move of many, if the session holds every one (None otherwise)."""
+    found = []
+    for booking_id in ids:
+        key = sa.inspect(BookingRequest).identity_key_from_primary_key((booking_id,))
+        booking = db.session.identity_map.get(key)
+        if booking is None:
+            return None
+        found.append(booking)
+    return found
+
+
+def _move_foreseen(
+    held: list[BookingRequest],
+    from_status: Status,
+    to_status: Status,
+    values: dict,
+    decider: User | None,
+    last: bool,
+) -> list[BookingRequest]:
+    """`move` of many requests the session holds, in one statement (PostgreSQL): each is
+    moved only if it is still at the version it was read at, so the events foreseen from the
+    objects are those of the rows moved; the statement writes them with the history rows
+    (only for the rows it moved), and may carry the COMMIT. Objects not moved are restored."""
+    before = {booking.id: _as_read(booking) for booking in held}
+    versions = {booking.id: booking.version for booking in held}
+    foreseen = _as_moved({i: v + 1 for i, v in versions.items()}, values, decider)
+    events = outbox.rows_for(foreseen, f"booking.{to_status}")
+    parameters = {
+        **values, "from_status": from_status, "ids": array_items(versions),
+        "versions": array_items(versions.values()), "events": json_rows(events),
+    }  # fmt: skip
+    rows = execute(_MOVE_FORESEEN, parameters, last=last)
+    moved_ids = {booking_id for booking_id, _ in rows}
+    for booking in foreseen:
+        if booking.id not in moved_ids:
+            _restore(booking, before[booking.id])
+    moved = [booking for booking in foreseen if booking.id in moved_ids]
     metrics.transition(to_status, len(moved))
     return moved
 
@@ -546,6 +593,77 @@ def _move_statement(
             )
     _MOVES[key] = statement
     return statement
+
+
+def _move_foreseen_statement() -> sa.Select:
+    """`_move_foreseen`'s statement: the UPDATE guarded by each request's version, its
+    history rows and its events (given as one JSON document, `events`), for the rows moved."""
+    table, history, events = (
+        BookingRequest.__table__,
+        BookingHistory.__table__,
+        BookingEvent.__table__,
+    )
+    given = sa.select(
+        sa.func.unnest(array_parameter("ids", sa.Integer)).label("id"),
+        sa.func.unnest(array_parameter("versions", sa.Integer)).label("version"),
+    ).subquery("given")
+    written = {
+        name: sa.bindparam(name, type_=table.c[name].type)
+        for name in _move_values(Status.PENDING, None, None)
+    }
+    from_status = sa.bindparam("from_status", type_=table.c.status.type)
+    moved = (
+        table.update()
+        .where(
+            table.c.id == given.c.id,
+            table.c.version == given.c.version,
+            table.c.status == from_status,
+        )
+        .values(**written, version=table.c.version + 1)
+        .returning(table.c.id, table.c.version)
+        .cte("moved")
+    )
+    logged = (
+        sa.insert(history)
+        .from_select(
+            ["booking_id", "from_status", "to_status", "actor_id", "at", "reason"],
+            sa.select(
+                moved.c.id,
+                from_status,
+                written["status"],
+                written["decided_by_id"],
+                written["updated_at"],
+                written["reason"],
+            ),
+        )
+        .returning(sa.literal(1))
+        .cte("logged")
+    )
+    rows = (
+        sa.func.json_to_recordset(sa.cast(sa.bindparam("events", type_=sa.Text), sa.JSON))
+        .table_valued(*(sa.column(c, events.c[c].type) for c in outbox.ROW_COLUMNS))
+        .render_derived(name="given_events", with_types=True)
+    )
+    evented = (
+        sa.insert(events)
+        .from_select(
+            list(outbox.ROW_COLUMNS),
+            sa.select(*(rows.c[c] for c in outbox.ROW_COLUMNS)).join(
+                moved, moved.c.id == rows.c.booking_id
+            ),
+        )
+        .returning(sa.literal(1))
+        .cte("evented")
+    )
+    return (
+        sa.select(moved.c.id, moved.c.version)
+        .add_cte(logged)
+        .add_cte(evented)
+        .execution_options(**{WRITES: True})
+    )
+
+
+_MOVE_FORESEEN = _move_foreseen_statement()
 
 
 def _as_moved(versions: dict[int, int], values: dict, decider: User | None) -> list[BookingRequest]:

@@ -243,14 +243,20 @@ def insert_rows(table: sa.Table, rows: list[dict], *, last: bool = False) -> Non
     statement = _inserts.get((table, columns))
     if statement is None:
         statement = _inserts[(table, columns)] = _insert_for(table, columns)
-    execute(statement, {"rows": orjson.dumps(rows, default=_moment).decode()}, last=last)
+    execute(statement, {"rows": json_rows(rows)}, last=last)
+
+
+def json_rows(rows: list[dict]) -> str:
+    """Rows of column values (numbers, text, aware moments) as one JSON document, for a
+    statement that reads them with `json_to_recordset`: written out by orjson, in C."""
+    return orjson.dumps(rows, default=_moment).decode()
 
 
 def _moment(value: Any) -> str:
     """A moment of a `datetime` subclass, which orjson leaves to this (a test clock's)."""
     if isinstance(value, datetime):
         return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value insert_rows can send")
+    raise TypeError(f"{type(value).__name__} is not a column value json_rows can send")
 
 
 _inserts: dict[tuple, sa.TextClause] = {}

@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from my_app.extensions import db
-from my_app.models import BookingEvent, BookingRequest
-from my_app.services import events
+from my_app.models import BookingEvent, BookingRequest, BookingStatus, User
+from my_app.services import bookings, events
+from my_app.services.transaction import transaction
 from tests.bookings.series_steps import BERLIN, decide_series, series_body, series_of
 from tests.support.api import assert_problem, local_time, monday_in
 
@@ -192,3 +193,41 @@ def test_an_accepted_series_and_its_events_commit_together(app, api, setting, mo
     shown = api.client.get(f"/series/{series['id']}", headers=alice.headers)
     assert _statuses(shown.json) == ["pending"] * 3
     assert _event_types(app, [o["id"] for o in series["occurrences"]]) == ["booking.submitted"] * 3
+
+
+@pytest.mark.parametrize("stack", [pytest.param(("postgresql", "redis"), id="postgresql")])
+def test_a_move_of_many_foreseen_moves_only_the_rows_still_as_read(app, api, setting):
+    """A move of many requests the session holds (one statement with their history and
+    events): a row changed since it was read (here its version, by another connection) is
+    left alone, gets no history row and no event, and its object is as it was read."""
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=3"))
+    ids = [o["id"] for o in series["occurrences"]]
+    with app.app_context():
+        held = [db.session.get(BookingRequest, booking_id) for booking_id in ids]
+        with db.engine.begin() as other:  # committed before the move is sent
+            other.execute(
+                sa.update(BookingRequest)
+                .where(BookingRequest.id == ids[1])
+                .values(version=BookingRequest.version + 1)
+            )
+        with transaction():
+            moved = bookings.move(
+                ids,
+                BookingStatus.PENDING,
+                BookingStatus.ACCEPTED,
+                actor=db.session.get(User, admin.id),
+            )
+            assert [b.id for b in moved] == [ids[0], ids[2]]
+            unmoved = held[1]
+            assert (unmoved.status, unmoved.version) == ("pending", 1)  # as read, restored
+        # After the commit, as the database has them: the other connection's version too.
+        assert [(b.status, b.version) for b in held] == [
+            ("accepted", 2),
+            ("pending", 2),
+            ("accepted", 2),
+        ]
+        db.session.remove()
+    assert _event_types(app, ids) == ["booking.accepted"] * 2 + ["booking.submitted"] * 3
+    history = api.client.get(f"/request/{ids[1]}/history", headers=alice.headers).json
+    assert [h["to_status"] for h in history["history"]] == ["pending"]
