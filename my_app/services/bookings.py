@@ -558,22 +558,7 @@ def _move_statement(
     )
     if postgresql:
         moved = statement.cte("moved")
-        logged = (
-            sa.insert(history)
-            .from_select(
-                ["booking_id", "from_status", "to_status", "actor_id", "at", "reason"],
-                sa.select(
-                    moved.c.id,
-                    given("from_status", history.c.from_status),
-                    written["status"],
-                    written["decided_by_id"],
-                    written["updated_at"],
-                    written["reason"],
-                ),
-            )
-            .returning(sa.literal(1))
-            .cte("logged")
-        )
+        logged = _history_of(moved, given("from_status", history.c.from_status), written)
         statement = (
             sa.select(moved.c.id, moved.c.version)
             .add_cte(logged)
@@ -595,14 +580,32 @@ def _move_statement(
     return statement
 
 
+def _history_of(
+    moved: sa.CTE, from_status: sa.BindParameter, written: dict[str, sa.BindParameter]
+) -> sa.CTE:
+    """The CTE that writes a history row for each row of `moved` (a move's UPDATE)."""
+    return (
+        sa.insert(BookingHistory.__table__)
+        .from_select(
+            ["booking_id", "from_status", "to_status", "actor_id", "at", "reason"],
+            sa.select(
+                moved.c.id,
+                from_status,
+                written["status"],
+                written["decided_by_id"],
+                written["updated_at"],
+                written["reason"],
+            ),
+        )
+        .returning(sa.literal(1))
+        .cte("logged")
+    )
+
+
 def _move_foreseen_statement() -> sa.Select:
     """`_move_foreseen`'s statement: the UPDATE guarded by each request's version, its
     history rows and its events (given as one JSON document, `events`), for the rows moved."""
-    table, history, events = (
-        BookingRequest.__table__,
-        BookingHistory.__table__,
-        BookingEvent.__table__,
-    )
+    table, events = BookingRequest.__table__, BookingEvent.__table__
     given = sa.select(
         sa.func.unnest(array_parameter("ids", sa.Integer)).label("id"),
         sa.func.unnest(array_parameter("versions", sa.Integer)).label("version"),
@@ -623,22 +626,7 @@ def _move_foreseen_statement() -> sa.Select:
         .returning(table.c.id, table.c.version)
         .cte("moved")
     )
-    logged = (
-        sa.insert(history)
-        .from_select(
-            ["booking_id", "from_status", "to_status", "actor_id", "at", "reason"],
-            sa.select(
-                moved.c.id,
-                from_status,
-                written["status"],
-                written["decided_by_id"],
-                written["updated_at"],
-                written["reason"],
-            ),
-        )
-        .returning(sa.literal(1))
-        .cte("logged")
-    )
+    logged = _history_of(moved, from_status, written)
     rows = (
         sa.func.json_to_recordset(sa.cast(sa.bindparam("events", type_=sa.Text), sa.JSON))
         .table_valued(*(sa.column(c, events.c[c].type) for c in outbox.ROW_COLUMNS))
