@@ -88,6 +88,7 @@ from my_app.services.permissions import (
 from my_app.services.transaction import (
     Columns,
     execute,
+    in_session,
     json_rows,
     stored,
     transaction,
@@ -452,8 +453,7 @@ def _held_all(ids: Collection[int]) -> list[BookingRequest] | None:
     """The requests of a move of many, if the session holds every one (None otherwise)."""
     found = []
     for booking_id in ids:
-        key = sa.inspect(BookingRequest).identity_key_from_primary_key((booking_id,))
-        booking = db.session.identity_map.get(key)
+        booking = in_session(BookingRequest, booking_id)
         if booking is None:
             return None
         found.append(booking)
@@ -496,8 +496,7 @@ def _held_alone(ids: Collection[int], version: int | None) -> BookingRequest | N
     if version is None or len(ids) != 1:
         return None
     (booking_id,) = ids
-    key = sa.inspect(BookingRequest).identity_key_from_primary_key((booking_id,))
-    booking = db.session.identity_map.get(key)
+    booking = in_session(BookingRequest, booking_id)
     return booking if booking is not None and booking.version == version else None
 
 
@@ -657,20 +656,19 @@ _MOVE_FORESEEN = _move_foreseen_statement()
 def _as_moved(versions: dict[int, int], values: dict, decider: User | None) -> list[BookingRequest]:
     """The moved requests in id order: held objects take the values written (and `decider`
     as the decider), others are read."""
-    held: dict[int, BookingRequest] = {}
+    found: dict[int, BookingRequest] = {}
     for booking_id in versions:
-        key = sa.inspect(BookingRequest).identity_key_from_primary_key((booking_id,))
-        booking = db.session.identity_map.get(key)
+        booking = in_session(BookingRequest, booking_id)
         if booking is not None:
             for name, value in (*values.items(), ("version", versions[booking_id])):
                 set_committed_value(booking, name, value)
             set_committed_value(booking, "decided_by", decider)
-            held[booking_id] = booking
-    missing = [booking_id for booking_id in versions if booking_id not in held]
+            found[booking_id] = booking
+    missing = [booking_id for booking_id in versions if booking_id not in found]
     if missing:
         query = sa.select(BookingRequest).where(BookingRequest.id.in_(missing))
-        held.update((booking.id, booking) for booking in db.session.scalars(query).unique())
-    return [held[booking_id] for booking_id in sorted(held)]
+        found.update((booking.id, booking) for booking in db.session.scalars(query).unique())
+    return [found[booking_id] for booking_id in sorted(found)]
 
 
 def _decide(

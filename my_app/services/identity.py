@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from blacklist import Check
 from my_app.errors import InvalidToken
-from my_app.extensions import db
 from my_app.models import User
 from my_app.models.user import AccountRules
 from my_app.schemas.base import MAX_ID
 from my_app.services import revocation
-from my_app.services.transaction import attach
+from my_app.services.transaction import attach, in_session
 
 Claims = dict[str, Any]
 
@@ -58,10 +55,9 @@ def as_user(account: Account | User) -> User:
     """
     if isinstance(account, User):
         return account
-    key = sa.inspect(User).identity_key_from_primary_key((account.id,))
-    held = db.session.identity_map.get(key)
-    if held is not None:
-        return held
+    found = in_session(User, account.id)
+    if found is not None:
+        return found
     return attach(User, {name: getattr(account, name) for name in revocation.ACCOUNT_COLUMNS})
 
 

@@ -179,13 +179,18 @@ def stored(model: type[Model], values: Mapping[str, Any]) -> Model:
     """The session's object of a row read with `execute`, as the ORM would load it: an
     object the session holds takes the row's values (`populate_existing`), a new one is
     added unchanged. Attributes not in `values` load from the database if asked for."""
-    key = sa.inspect(model).identity_key_from_primary_key((values["id"],))
-    held = db.session.identity_map.get(key)
-    if held is not None:
+    found = in_session(model, values["id"])
+    if found is not None:
         for name, value in values.items():
-            set_committed_value(held, name, value)
-        return held
+            set_committed_value(found, name, value)
+        return found
     return attach(model, values)
+
+
+def in_session(model: type[Model], primary_key: Any) -> Model | None:
+    """The session's object of `model` with this primary key, if it holds one (no query)."""
+    key = sa.inspect(model).identity_key_from_primary_key((primary_key,))
+    return db.session.identity_map.get(key)
 
 
 def attach(model: type[Model], values: Mapping[str, Any]) -> Model:
