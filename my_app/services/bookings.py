@@ -424,7 +424,7 @@ def move(
     if postgresql and version is None and only_if is None and len(ids) > 1:
         every = _held_all(ids)
         if every is not None:
-            return _move_foreseen(every, from_status, to_status, values, decider, last)
+            return Foreseen(every, from_status, to_status, values, decider).send(last=last)
     held = _held_alone(ids, version) if postgresql else None
     if held is not None:  # its event is foreseen, and written by the move's own statement
         before = _as_read(held)
@@ -460,34 +460,94 @@ def _held_all(ids: Collection[int]) -> list[BookingRequest] | None:
     return found
 
 
-def _move_foreseen(
+def foresee(
     held: list[BookingRequest],
     from_status: Status,
     to_status: Status,
-    values: dict,
-    decider: User | None,
-    last: bool,
-) -> list[BookingRequest]:
-    """`move` of many requests the session holds, in one statement (PostgreSQL): each is
+    *,
+    actor: User | None = None,
+    reason: str | None = None,
+) -> Foreseen:
+    """A move of the requests `held` (objects of the session, as read) made ready to send:
+    `Foreseen`. On PostgreSQL the objects already show the move and its events are written
+    out, so that a caller holding a turn can prepare the move before taking it and keep
+    the turn only for `send`, one statement; elsewhere `send` is a `move`."""
+    if not can_move(from_status, to_status):
+        raise Conflict(f"The request is {from_status}; it cannot become {to_status}.")
+    values = _move_values(to_status, actor, reason)
+    decider = identity.as_user(actor) if actor is not None else None
+    ready = db.session.get_bind().dialect.name == "postgresql"
+    return Foreseen(held, from_status, to_status, values, decider, ready=ready)
+
+
+class Foreseen:
+    """A move of many requests the session holds, in one statement (PostgreSQL): each is
     moved only if it is still at the version it was read at, so the events foreseen from the
     objects are those of the rows moved; the statement writes them with the history rows
-    (only for the rows it moved), and may carry the COMMIT. Objects not moved are restored."""
-    before = {booking.id: _as_read(booking) for booking in held}
-    versions = {booking.id: booking.version for booking in held}
-    foreseen = _as_moved({i: v + 1 for i, v in versions.items()}, values, decider)
-    events = outbox.rows_for(foreseen, f"booking.{to_status}")
-    parameters = {
-        **values, "from_status": from_status, "ids": array_items(versions),
-        "versions": array_items(versions.values()), "events": json_rows(events),
-    }  # fmt: skip
-    rows = execute(_MOVE_FORESEEN, parameters, last=last)
-    moved_ids = {booking_id for booking_id, _ in rows}
-    for booking in foreseen:
-        if booking.id not in moved_ids:
-            _restore(booking, before[booking.id])
-    moved = [booking for booking in foreseen if booking.id in moved_ids]
-    metrics.transition(to_status, len(moved))
-    return moved
+    (only for the rows it moved), and may carry the COMMIT. Objects not moved are restored.
+
+    `ready` (PostgreSQL): the objects take the move's values and its events are written out
+    when it is made; otherwise `send` is a plain `move` of the requests left in it."""
+
+    def __init__(
+        self,
+        held: list[BookingRequest],
+        from_status: Status,
+        to_status: Status,
+        values: dict,
+        decider: User | None,
+        ready: bool = True,
+    ) -> None:
+        self.from_status, self.to_status, self.values = from_status, to_status, values
+        self.decider, self.ready = decider, ready
+        self.before = {booking.id: _as_read(booking) for booking in held}
+        self.versions = {booking.id: booking.version for booking in held}
+        if ready:
+            self.moved = _as_moved({i: v + 1 for i, v in self.versions.items()}, values, decider)
+            self.events = outbox.rows_for(self.moved, f"booking.{to_status}")
+            self.parameters = self._parameters()
+
+    def leave_out(self, ids: Collection[int]) -> None:
+        """Take `ids` out of the move: their objects are as read again, their events dropped."""
+        left_out = set(ids)
+        for booking_id in left_out & self.versions.keys():
+            del self.versions[booking_id]
+        if not self.ready:
+            return
+        for booking in self.moved:
+            if booking.id in left_out:
+                _restore(booking, self.before[booking.id])
+        self.moved = [booking for booking in self.moved if booking.id not in left_out]
+        self.events = [event for event in self.events if event["booking_id"] not in left_out]
+        self.parameters = self._parameters()
+
+    def _parameters(self) -> dict[str, Any]:
+        """The statement's parameters, written out when the move is made ready."""
+        return {
+            **self.values, "from_status": self.from_status, "ids": array_items(self.versions),
+            "versions": array_items(self.versions.values()), "events": json_rows(self.events),
+        }  # fmt: skip
+
+    def send(self, last: bool = False, clear_of_blackouts: bool = False) -> list[BookingRequest]:
+        """Make the move; the requests moved. `last`: the unit of work's last statement.
+        `clear_of_blackouts`: none is moved if a blackout of its resource meets any of them
+        (as an accept's guard, for all of them at once)."""
+        if not self.versions:
+            return []
+        if not self.ready:
+            ids = list(self.versions)
+            if clear_of_blackouts and db.session.scalar(sa.select(_blacked_out(ids))):
+                return []
+            return move(ids, self.from_status, self.to_status, last=last,
+                        actor=self.decider, reason=self.values["reason"])  # fmt: skip
+        rows = execute(_MOVE_FORESEEN[clear_of_blackouts], self.parameters, last=last)
+        moved_ids = {booking_id for booking_id, _ in rows}
+        for booking in self.moved:
+            if booking.id not in moved_ids:
+                _restore(booking, self.before[booking.id])
+        moved = [booking for booking in self.moved if booking.id in moved_ids]
+        metrics.transition(self.to_status, len(moved))
+        return moved
 
 
 def _held_alone(ids: Collection[int], version: int | None) -> BookingRequest | None:
@@ -601,9 +661,21 @@ def _history_of(
     )
 
 
-def _move_foreseen_statement() -> sa.Select:
-    """`_move_foreseen`'s statement: the UPDATE guarded by each request's version, its
-    history rows and its events (given as one JSON document, `events`), for the rows moved."""
+def _blacked_out(ids: sa.ColumnElement | list[int]) -> sa.Exists:
+    """Whether a blackout of its resource meets any of the requests `ids` (a list, or the
+    array of a statement's parameter)."""
+    requests = BookingRequest.__table__.alias("requested")
+    return sa.exists().where(
+        requests.c.id.in_(ids) if isinstance(ids, list) else requests.c.id == sa.any_(ids),
+        blackouts.meeting_clause(requests.c.resource_id, requests.c.event_time,
+                                 requests.c.end_time),
+    )  # fmt: skip
+
+
+def _move_foreseen_statement(clear_of_blackouts: bool) -> sa.Select:
+    """`Foreseen`'s statement: the UPDATE guarded by each request's version (and, if
+    `clear_of_blackouts`, by no blackout meeting any of them), its history rows and its
+    events (given as one JSON document, `events`), for the rows moved."""
     table, events = BookingRequest.__table__, BookingEvent.__table__
     given = sa.select(
         sa.func.unnest(array_parameter("ids", sa.Integer)).label("id"),
@@ -617,14 +689,19 @@ def _move_foreseen_statement() -> sa.Select:
     moved = (
         table.update()
         .where(
+            # The ids twice: as a constant array, so that the planner knows how many rows
+            # the move takes (a guess, for `given` alone), and joined to their versions.
+            table.c.id == sa.any_(array_parameter("ids", sa.Integer)),
             table.c.id == given.c.id,
             table.c.version == given.c.version,
             table.c.status == from_status,
         )
         .values(**written, version=table.c.version + 1)
         .returning(table.c.id, table.c.version)
-        .cte("moved")
     )
+    if clear_of_blackouts:  # one subquery for them all, run once
+        moved = moved.where(~_blacked_out(array_parameter("ids", sa.Integer)))
+    moved = moved.cte("moved")
     logged = _history_of(moved, from_status, written)
     rows = (
         sa.func.json_to_recordset(sa.cast(sa.bindparam("events", type_=sa.Text), sa.JSON))
@@ -650,7 +727,7 @@ def _move_foreseen_statement() -> sa.Select:
     )
 
 
-_MOVE_FORESEEN = _move_foreseen_statement()
+_MOVE_FORESEEN = {clear: _move_foreseen_statement(clear) for clear in (False, True)}
 
 
 def _as_moved(versions: dict[int, int], values: dict, decider: User | None) -> list[BookingRequest]:

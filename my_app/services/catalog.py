@@ -12,7 +12,7 @@ from my_app.extensions import db
 from my_app.models import BookableResource, User
 from my_app.models.booking import new_calendar_token
 from my_app.services.permissions import require_admin
-from my_app.services.transaction import transaction
+from my_app.services.transaction import Columns, execute, stored, transaction
 
 
 def list_resources(actor: User) -> list[BookableResource | dict[str, Any]]:
@@ -53,15 +53,19 @@ def take_turn(resource_id: int) -> BookableResource:
     lock on the same row, are not held up. SQLite has no row locks; its
     writers take turns anyway.
     """
-    resource = db.session.scalars(
-        sa.select(BookableResource)
-        .where(BookableResource.id == resource_id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).first()
-    if resource is None:
+    rows = execute(_TURN, {"resource_id": resource_id})
+    if not rows:
         raise NotFound(f"There is no resource {resource_id}.")
-    return resource
+    (resource,) = _RESOURCE.split(rows[0])
+    return stored(BookableResource, resource)
+
+
+_RESOURCE = Columns(BookableResource)
+_TURN = (  # built once: sent straight to psycopg on PostgreSQL (`transaction.execute`)
+    sa.select(*_RESOURCE.select())
+    .where(BookableResource.id == sa.bindparam("resource_id"))
+    .with_for_update(key_share=True)
+)
 
 
 def _ensure_name_free(name: str, except_id: int | None = None) -> None:

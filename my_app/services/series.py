@@ -15,8 +15,9 @@ Decisions take the whole series (from `from` on) in one transaction, through
 occurrence moved, as if decided alone, and one e-mail to the requester per
 decision. Accepting takes the resource's turn first, as a one-off accept does,
 so the database's overlap and buffer rules see every acceptance committed
-before. Occurrences that have started are never decided again nor reported as
-conflicts.
+before; the move (its events too) is made ready before the turn, so that the
+turn is held for the checks and one statement. Occurrences that have started
+are never decided again nor reported as conflicts.
 """
 
 from __future__ import annotations
@@ -217,6 +218,16 @@ def _refusals(
             refusal(free[position]).reasons.append(reason)
             refusal(free[position]).rule_only = False
     return dict(sorted(found.items()))
+
+
+def _breaks_rules(
+    resource: BookableResource, windows: list[tuple[datetime, datetime]], asked_at: datetime
+) -> bool:
+    """Whether any of the `windows` breaks the resource's rules (`_refusals` says how)."""
+    zone = ZoneInfo(resource.time_zone)
+    return any(
+        rules.violations(resource.rules, zone, start, end, asked_at) for start, end in windows
+    )
 
 
 def _accepted_meeting(
@@ -499,35 +510,56 @@ def accept(
 ) -> dict[str, Any]:
     """Accept every pending occurrence that has not started (from `from_` on) in one
     transaction; under `fail` one refused occurrence changes nothing (409), under `skip`
-    the refused ones are rejected with the reason `conflict`."""
+    the refused ones are rejected with the reason `conflict`.
+
+    Under `fail` as a one-off accept, for all of them at once: the turn reads the resource,
+    its rules are checked, and the move is guarded by no blackout meeting any occurrence,
+    while overlaps and buffers are the database's to refuse; the 409 of a refusal lists
+    every occurrence refused and why, read when it is known. Under `skip` the turn also
+    reads what is in the way, to know which to reject."""
     require_approver_or_admin(actor)
-    with transaction(conflict=_in_the_way, keep_state=True):
+    resource_id, windows, asked_at = None, [], None
+
+    def in_the_way() -> Conflict:  # the database refused an overlap or a buffer
+        found = _refusals(catalog.get_resource(resource_id), windows, asked_at) if windows else {}
+        return _refused(found, "nothing was accepted", deciding=True) if found else _in_the_way()
+
+    with transaction(conflict=in_the_way, keep_state=True):
         series = _get(series_id)
-        require_approver_or_admin(actor, series.resource_id)
+        resource_id = series.resource_id
+        require_approver_or_admin(actor, resource_id)
         now = utcnow()
         # Read before the turn, so that the turn is held for less: a pending occurrence
         # that something else moves meanwhile is left alone by the guarded move. What the
-        # moves change, they change on these objects: the answer reads nothing again.
+        # moves change, they change on these objects: the answer reads nothing again. The
+        # acceptance (its events too) is made ready before the turn as well.
         occurrences = _occurrences(series)
         pending = _since(occurrences, (Status.PENDING,), max(from_ or now, now))
+        acceptance = bookings.foresee(pending, Status.PENDING, Status.ACCEPTED, actor=actor)
+        windows = [(b.event_time, b.end_time) for b in pending]
+        # Notice and advance are judged from when the series was asked for.
+        asked_at = pending[0].created_at if pending else now
         # Accepts and blackouts of one resource take turns: what follows sees them all.
-        resource = catalog.take_turn(series.resource_id)  # as it is now, its rules too
-        refusals = {}
-        if pending:
-            windows = [(b.event_time, b.end_time) for b in pending]
-            # Notice and advance are judged from when the series was asked for.
-            refusals = _refusals(resource, windows, pending[0].created_at)
-        if refusals and on_conflict == "fail":
-            raise _refused(refusals, "nothing was accepted", deciding=True)
-        refused = [pending[index].id for index in refusals]
-        free = [b.id for index, b in enumerate(pending) if index not in refusals]
-        rejected = bookings.move(refused, Status.PENDING, Status.REJECTED, actor=actor,
-                                 reason=CONFLICT)  # fmt: skip
-        # With nothing refused, nothing is written after the acceptance and its events.
-        accepted = bookings.move(free, Status.PENDING, Status.ACCEPTED, actor=actor,
-                                 last=not refusals)  # fmt: skip
-        if refusals:
-            series.skipped = [*series.skipped, *(r.shown() for r in refusals.values())]
+        resource = catalog.take_turn(resource_id)  # as it is now, its rules too
+        rejected: list[BookingRequest] = []
+        if on_conflict == "fail":
+            accepted = []
+            if not (pending and _breaks_rules(resource, windows, asked_at)):
+                accepted = acceptance.send(last=True, clear_of_blackouts=True)
+            if pending and not accepted:  # the rules, a blackout, or all moved meanwhile
+                found = _refusals(resource, windows, asked_at)
+                if found:
+                    raise _refused(found, "nothing was accepted", deciding=True)
+        else:
+            found = _refusals(resource, windows, asked_at) if pending else {}
+            refused = [pending[index].id for index in found]
+            acceptance.leave_out(refused)
+            rejected = bookings.move(refused, Status.PENDING, Status.REJECTED, actor=actor,
+                                     reason=CONFLICT)  # fmt: skip
+            # With nothing refused, nothing is written after the acceptance and its events.
+            accepted = acceptance.send(last=not found)
+            if found:
+                series.skipped = [*series.skipped, *(r.shown() for r in found.values())]
     _tell_requester(series, actor, accepted, Status.ACCEPTED, rejected)
     return shown(series, occurrences)
 

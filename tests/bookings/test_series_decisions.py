@@ -69,6 +69,44 @@ def test_accept_fail_with_one_conflict_is_409_listing_it_and_changes_nothing(api
     assert _statuses(seen) == ["pending"] * 4
 
 
+def test_accept_fail_with_a_blackout_is_409_listing_what_it_covers_and_changes_nothing(
+    app, api, setting
+):
+    """The blackout is the move's guard, for all the occurrences at once: none is moved."""
+    admin, alice, room = setting
+    day = monday_in(3)
+    series = series_of(api, alice, series_body(room["id"], day, "FREQ=WEEKLY;COUNT=3"))
+    painting = {
+        "start": local_time(BERLIN, day + timedelta(14), "00:00"),
+        "end": local_time(BERLIN, day + timedelta(15), "00:00"),
+        "reason": "Painting",
+    }
+    path = f"/resources/{room['id']}/blackouts"
+    assert api.client.post(path, json=painting, headers=admin.headers).status_code == 201
+    problem = assert_problem(decide_series(api, admin, "accept", series["id"]), 409)
+    [listed] = problem["occurrences"]
+    assert listed["event_time"] == series["occurrences"][2]["event_time"]
+    assert "Painting" in listed["reason"] and listed["conflicts"] == []
+    seen = api.client.get(f"/series/{series['id']}", headers=admin.headers).json
+    assert _statuses(seen) == ["pending"] * 3
+    ids = [o["id"] for o in series["occurrences"]]
+    assert _event_types(app, ids) == ["booking.submitted"] * 3
+
+
+def test_accept_fail_within_the_buffer_of_an_accepted_request_is_409_naming_it(api, setting):
+    """Refused by the database (the buffer's trigger), explained as the rules would."""
+    admin, alice, _ = setting
+    room = api.resource(admin, time_zone=BERLIN, rules={"buffer_minutes": 30})
+    day = monday_in(3)
+    series = series_of(api, alice, series_body(room["id"], day, "FREQ=WEEKLY;COUNT=3"))
+    near = _accepted_one_off(api, admin, room, local_time(BERLIN, day + timedelta(7), "11:15"))
+    problem = assert_problem(decide_series(api, admin, "accept", series["id"]), 409)
+    [listed] = problem["occurrences"]
+    assert listed["conflicts"] == [near["id"]] and "30-minute buffer" in listed["reason"]
+    seen = api.client.get(f"/series/{series['id']}", headers=admin.headers).json
+    assert _statuses(seen) == ["pending"] * 3
+
+
 def test_accept_skip_rejects_the_conflicting_ones_with_reason_conflict(api, setting):
     admin, alice, room = setting
     day = monday_in(3)
