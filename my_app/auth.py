@@ -15,6 +15,7 @@ from flask_jwt_extended.config import config as jwt_config
 from jwt.algorithms import HMACAlgorithm
 from jwt.exceptions import InvalidTokenError, MissingRequiredClaimError
 
+from my_app.digests import sha256
 from my_app.errors import unauthorized
 from my_app.extensions import jwt
 from my_app.schemas.base import MAX_ID
@@ -110,7 +111,7 @@ class CheckedKeyHS256(HMACAlgorithm):
     KEYS_REMEMBERED = 8
 
     def __init__(self) -> None:
-        super().__init__(HMACAlgorithm.SHA256)
+        super().__init__(sha256)  # CPython's SHA-256, not OpenSSL's (my_app/digests.py)
         self._checked: dict[str | bytes, bytes] = {}
         self._long_enough: set[bytes] = set()
 

@@ -108,3 +108,20 @@ def test_the_served_app_imports_no_tooling():
     loaded = {name.split(".")[0] for name in result.stdout.split()}
     assert "my_app" in loaded
     assert loaded & NOT_SERVED == set()
+
+
+def test_only_digests_imports_hashlib():
+    """The app's SHA-256 is CPython's (my_app/digests.py): one digest through OpenSSL would
+    leave about 0.7 MB of OpenSSL's code resident in each worker that computed it."""
+    importers = []
+    for path in sorted((ROOT / "my_app").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        names = [
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names
+        ]
+        if "hashlib" in names:
+            importers.append(str(path.relative_to(ROOT)))
+    assert importers == ["my_app/digests.py"]

@@ -9,7 +9,6 @@ endpoint simply runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from flask import Response, request
 from flask_jwt_extended import current_user
 
 from my_app import errors
+from my_app.digests import sha256
 from my_app.resources.endpoint import declaration
 from my_app.services import idempotency
 from my_app.services.idempotency import HEADER
@@ -93,7 +93,7 @@ def fingerprint() -> str:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         canonical = raw
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    digest = sha256(f"{request.method} {request.path}\n".encode())
     digest.update(canonical)
     return digest.hexdigest()
 

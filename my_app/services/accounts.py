@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
 
 from my_app import metrics
+from my_app.digests import hmac_sha256, sha256
 from my_app.errors import (
     BadRequest,
     Conflict,
@@ -133,7 +133,7 @@ def _mail_allowed(email: str) -> bool:
     """
     if not limiter.enabled:
         return True
-    address = hashlib.sha256(email.lower().encode()).hexdigest()
+    address = sha256(email.lower().encode()).hexdigest()
     prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
     return limiter.limiter.hit(MAILS_PER_ADDRESS, prefix, "account-mail", address)
 
@@ -226,7 +226,7 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 def _password_fingerprint(user: User) -> str:
     """Changes with every new password hash (bcrypt salts each), so a used link is dead."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac_sha256(key, user.password_hash.encode()).hexdigest()[:32]
 
 
 def reset_link(user: User) -> str:

@@ -7,13 +7,13 @@ already have the event.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from typing import Any, Protocol
+
+from my_app.digests import hmac_sha256
 
 USER_AGENT = "my_app-events/1.0"
 
@@ -26,7 +26,7 @@ class Target(Protocol):
 
 def signature(body: bytes, secret: str) -> str:
     """The `X-Signature` header value: `sha256=` and the hex HMAC-SHA256 of the body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256(secret.encode(), body).hexdigest()
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):

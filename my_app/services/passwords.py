@@ -10,13 +10,12 @@ digests leaked elsewhere ("password shucking").
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 from functools import lru_cache
 
 import bcrypt
 from flask import current_app
 
+from my_app.digests import hmac_sha256
 from my_app.errors import UnprocessableEntity
 from my_app.schemas.passwords import password_problems
 
@@ -24,7 +23,7 @@ PREHASH_KEY = b"my_app/password-prehash/v1"
 
 
 def _prehash(password: str) -> bytes:
-    digest = hmac.new(PREHASH_KEY, password.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac_sha256(PREHASH_KEY, password.encode("utf-8")).digest()
     return base64.b64encode(digest)
 
 
