@@ -49,6 +49,11 @@ def main() -> int:
     parser.add_argument(
         "--time", action="store_true", help="only time the requests, without the profiler"
     )
+    parser.add_argument(
+        "--dump",
+        metavar="DIR",
+        help="also save each figure's profile as DIR/<figure>.prof (pstats, snakeviz, …)",
+    )
     options = parser.parse_args()
     with throwaway_stores("bench.profile") as (url, prefix):
         os.environ.update(production_environ(url, prefix))
@@ -174,6 +179,9 @@ def profile(options) -> None:
             print(f"  {times / n:5.2f} {waited.get(statement, 0) / n * 1000:7.2f}  {statement}")
         if options.time:
             continue
+        if options.dump:
+            Path(options.dump).mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(Path(options.dump) / f"{figure}.prof")
         by_package: dict[str, float] = {}
         stats = pstats.Stats(profiler)
         for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():

@@ -359,7 +359,8 @@ def run_rows(
         send(cursor, statement.sql, parameters, commit=last)
         if last:
             connection.info[COMMITTED_ALONG] = True
-        return statement.rows(cursor.fetchall()) if cursor.description else []
+        result = cursor.pgresult  # not `description`, which makes an object per column
+        return statement.rows(cursor.fetchall()) if result and result.nfields else []
 
 
 def copy_in(connection: Connection, sql: str, rows: list[tuple]) -> None:
