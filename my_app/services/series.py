@@ -401,8 +401,10 @@ def _occurrence(
     now: datetime,
 ) -> BookingRequest:
     """One occurrence as it would be stored (not added to the session); `requester` is the
-    session's `User` (`identity.as_user`)."""
-    return BookingRequest(
+    session's `User` (`identity.as_user`). Its values go straight into its dict, as the
+    ORM's loading puts them, without the attribute events of the constructor."""
+    booking = _new_booking()
+    booking.__dict__.update(
         resource_id=resource_id,
         topic=fields["topic"],
         event_time=start,
@@ -415,6 +417,10 @@ def _occurrence(
         version=1,
         **address,
     )
+    return booking
+
+
+_new_booking = sa.inspect(BookingRequest).class_manager.new_instance
 
 
 def _store_series(
@@ -470,7 +476,7 @@ def _insert(
              "city", "state", "postal_code", "country", "status", "created_at",
              "updated_at")  # fmt: skip
     rows = [
-        {**bookings.NEW_ROW, **{c: getattr(b, c) for c in given},
+        {**bookings.NEW_ROW, **{c: b.__dict__.get(c) for c in given},
          "requested_by_id": requester.id, "series_id": series.id}
         for b in planned
     ]  # fmt: skip
