@@ -247,7 +247,7 @@ def _read_for_submit(
 
 
 _SUBMIT_READ: dict[bool, sa.Select] = {}  # PostgreSQL's and the others': built once
-_RESOURCE = Columns(BookableResource)
+_RESOURCE = catalog.RESOURCE_COLUMNS
 _ACTIVE = _RESOURCE.names[0].index("active")
 
 

@@ -56,13 +56,13 @@ def take_turn(resource_id: int) -> BookableResource:
     rows = execute(_TURN, {"resource_id": resource_id})
     if not rows:
         raise NotFound(f"There is no resource {resource_id}.")
-    (resource,) = _RESOURCE.split(rows[0])
+    (resource,) = RESOURCE_COLUMNS.split(rows[0])
     return stored(BookableResource, resource)
 
 
-_RESOURCE = Columns(BookableResource)
+RESOURCE_COLUMNS = Columns(BookableResource)  # every column of a resource, for `execute`
 _TURN = (  # built once: sent straight to psycopg on PostgreSQL (`transaction.execute`)
-    sa.select(*_RESOURCE.select())
+    sa.select(*RESOURCE_COLUMNS.select())
     .where(BookableResource.id == sa.bindparam("resource_id"))
     .with_for_update(key_share=True)
 )
