@@ -33,7 +33,7 @@ import logging
 import math
 import select
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -213,20 +213,30 @@ def _configure_postgresql(engine: Engine, seconds: float) -> None:
             raise DisconnectionError("the server closed this connection")
 
 
-def send(cursor: psycopg.Cursor, statement: str, parameters, *, commit: bool = False) -> None:
+def send(
+    cursor: psycopg.Cursor,
+    statement: str,
+    parameters,
+    *,
+    commit: bool = False,
+    ahead: Sequence[tuple[str, Any]] = (),
+) -> None:
     """Send one statement of a transaction on `cursor`: with the transaction's beginning if
-    it is still to be sent, and with the COMMIT if `commit` (`COMMIT_ALONG`), in one
-    pipeline, one round trip. A failed statement skips what follows it, and leaves the
-    transaction to the rollback."""
+    it is still to be sent, after the statements `ahead` (SQL and parameters; their rows
+    are not read), and with the COMMIT if `commit` (`COMMIT_ALONG`), in one pipeline, one
+    round trip. A failed statement skips what follows it, and leaves the transaction to
+    the rollback."""
     connection = cursor.connection
     begin = connection.begin_pending
-    if begin is None and not commit:
+    if begin is None and not commit and not ahead:
         cursor.execute(statement, parameters)
         return
     connection.begin_pending = None
     with connection.pipeline():
         for part in begin or ():
             connection.execute(part, prepare=False)
+        for sql, values in ahead:
+            connection.execute(sql, values, prepare=False)
         cursor.execute(statement, parameters)
         if commit:
             connection.execute(b"COMMIT", prepare=False)
@@ -347,16 +357,22 @@ def fetch_rows(engine: Engine, statement: DriverStatement, values: Mapping[str, 
 
 
 def run_rows(
-    connection: Connection, statement: DriverStatement, values: Mapping[str, Any], last: bool
+    connection: Connection,
+    statement: DriverStatement,
+    values: Mapping[str, Any],
+    last: bool,
+    ahead: Sequence[tuple[DriverStatement, Mapping[str, Any]]] = (),
 ) -> list:
     """The rows (tuples; none for a statement that returns none) of one statement of the
     transaction `connection` is in (begun, with its bounds, by SQLAlchemy), sent on its
-    psycopg connection. `last`: the unit of work's last statement, with its COMMIT in the
+    psycopg connection, in one round trip with the statements `ahead` of it (their rows
+    are not read). `last`: the unit of work's last statement, with its COMMIT in the
     same pipeline (`COMMIT_ALONG`). Errors as in `fetch_rows`: SQLAlchemy's, a constraint's
     refusal an `IntegrityError`, and a connection that may be broken invalidated."""
     parameters = statement.parameters(values)
-    with _sent(connection, statement.sql, parameters) as cursor:
-        send(cursor, statement.sql, parameters, commit=last)
+    before = [(driver.sql, driver.parameters(given)) for driver, given in ahead]
+    with _sent(connection, statement.sql, parameters, ahead=before) as cursor:
+        send(cursor, statement.sql, parameters, commit=last, ahead=before)
         if last:
             connection.info[COMMITTED_ALONG] = True
         result = cursor.pgresult  # not `description`, which makes an object per column
@@ -376,16 +392,23 @@ def copy_in(connection: Connection, sql: str, rows: list[tuple]) -> None:
 
 
 @contextmanager
-def _sent(connection: Connection, sql: str, parameters) -> Iterator[psycopg.Cursor]:
+def _sent(
+    connection: Connection, sql: str, parameters, ahead: Sequence[tuple[str, Any]] = ()
+) -> Iterator[psycopg.Cursor]:
     """A cursor of the transaction's psycopg connection for one statement: the engine's
     statement events around it (SQL logging, tracing, tests hear it), and the driver's
-    errors raised as SQLAlchemy's, a connection that may be broken invalidated."""
+    errors raised as SQLAlchemy's, a connection that may be broken invalidated. The
+    statements `ahead` of it in its pipeline are told of first, each with both events at
+    once: their answers come with its own, whose events span the round trip."""
     driver = connection.connection.driver_connection
     dispatch = connection.dispatch
     listening = dispatch.before_cursor_execute or dispatch.after_cursor_execute
     try:
         with driver.cursor() as cursor:
             if listening:
+                for text, values in ahead:
+                    dispatch.before_cursor_execute(connection, cursor, text, values, None, False)
+                    dispatch.after_cursor_execute(connection, cursor, text, values, None, False)
                 dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
             yield cursor
             if listening:

@@ -86,6 +86,7 @@ from my_app.services.permissions import (
     require_owner_approver_or_admin,
 )
 from my_app.services.transaction import (
+    Ahead,
     Columns,
     execute,
     in_session,
@@ -394,10 +395,12 @@ def move(
     only_if: Guard | None = None,
     guard_values: Mapping[str, Any] | None = None,
     last: bool = False,
+    ahead: Ahead = (),
 ) -> list[BookingRequest]:
     """Move those of `ids` still in `from_status` (and at `version`, and meeting `only_if`,
     whose parameters `guard_values` gives) to `to_status`; no commit, unless `last` says
-    the move is its unit of work's last statement (transaction.LAST).
+    the move is its unit of work's last statement (transaction.LAST). The statements
+    `ahead` go before the move's own in one round trip (`transaction.execute`).
 
     The one status change of every path. `TRANSITIONS` allows the move or it is a 409;
     one guarded UPDATE moves the rows nobody moved first, and only those get a history
@@ -421,7 +424,7 @@ def move(
     # The event names the decider: the session's copy, not a query.
     decider = identity.as_user(actor) if actor is not None else None
     event_type = f"booking.{to_status}"
-    if postgresql and version is None and only_if is None and len(ids) > 1:
+    if postgresql and version is None and only_if is None and len(ids) > 1 and not ahead:
         every = _held_all(ids)
         if every is not None:
             return Foreseen(every, from_status, to_status, values, decider).send(last=last)
@@ -435,7 +438,7 @@ def move(
     statement = _move_statement(postgresql, version is not None, only_if, held is not None)
     # The COMMIT goes with the move only if its events are written by it too; otherwise
     # with them (`record_many`), or at the end of the block.
-    rows = execute(statement, parameters, last=last and held is not None)
+    rows = execute(statement, parameters, last=last and held is not None, ahead=ahead)
     if rows and not postgresql:  # SQLite: no writes inside WITH; in-process, no round trip
         _write_history([booking_id for booking_id, _ in rows], from_status, values)
     if held is not None and not rows:
@@ -500,6 +503,7 @@ class Foreseen:
     ) -> None:
         self.from_status, self.to_status, self.values = from_status, to_status, values
         self.decider, self.ready = decider, ready
+        self.written_ahead = False
         self.before = {booking.id: _as_read(booking) for booking in held}
         self.versions = {booking.id: booking.version for booking in held}
         if ready:
@@ -507,8 +511,20 @@ class Foreseen:
             self.events = outbox.rows_for(self.moved, f"booking.{to_status}")
             self.parameters = self._parameters()
 
+    def write_ahead(self) -> Ahead:
+        """The move's history rows and events, as a statement for the caller to send before
+        it takes the turn the move needs (`catalog.take_turn(…, ahead=…)`), so that the turn
+        is held for the move alone; `send` then deletes those of requests it did not move.
+        On PostgreSQL (elsewhere none: `send` writes them)."""
+        if not (self.ready and self.versions):
+            return ()
+        self.written_ahead = True
+        return [(_WRITE_AHEAD, self.parameters)]
+
     def leave_out(self, ids: Collection[int]) -> None:
         """Take `ids` out of the move: their objects are as read again, their events dropped."""
+        if self.written_ahead:
+            raise RuntimeError("a move whose rows are written ahead leaves out none")
         left_out = set(ids)
         for booking_id in left_out & self.versions.keys():
             del self.versions[booking_id]
@@ -522,10 +538,11 @@ class Foreseen:
         self.parameters = self._parameters()
 
     def _parameters(self) -> dict[str, Any]:
-        """The statement's parameters, written out when the move is made ready."""
+        """The statements' parameters, written out when the move is made ready."""
         return {
             **self.values, "from_status": self.from_status, "ids": array_items(self.versions),
             "versions": array_items(self.versions.values()), "events": json_rows(self.events),
+            "count": len(self.versions), "event_ids": ",".join(e["id"] for e in self.events),
         }  # fmt: skip
 
     def send(self, last: bool = False, clear_of_blackouts: bool = False) -> list[BookingRequest]:
@@ -540,7 +557,8 @@ class Foreseen:
                 return []
             return move(ids, self.from_status, self.to_status, last=last,
                         actor=self.decider, reason=self.values["reason"])  # fmt: skip
-        rows = execute(_MOVE_FORESEEN[clear_of_blackouts], self.parameters, last=last)
+        statement = _MOVE_FORESEEN[clear_of_blackouts, self.written_ahead]
+        rows = execute(statement, self.parameters, last=last)
         moved_ids = {booking_id for booking_id, _ in rows}
         for booking in self.moved:
             if booking.id not in moved_ids:
@@ -672,11 +690,10 @@ def _blacked_out(ids: sa.ColumnElement | list[int]) -> sa.Exists:
     )  # fmt: skip
 
 
-def _move_foreseen_statement(clear_of_blackouts: bool) -> sa.Select:
-    """`Foreseen`'s statement: the UPDATE guarded by each request's version (and, if
-    `clear_of_blackouts`, by no blackout meeting any of them), its history rows and its
-    events (given as one JSON document, `events`), for the rows moved."""
-    table, events = BookingRequest.__table__, BookingEvent.__table__
+def _foreseen_parts() -> tuple[sa.Subquery, dict[str, sa.BindParameter], sa.BindParameter]:
+    """What `Foreseen`'s statements are given: the ids with the versions they were read at,
+    the values the move writes and the status it moves from."""
+    table = BookingRequest.__table__
     given = sa.select(
         sa.func.unnest(array_parameter("ids", sa.Integer)).label("id"),
         sa.func.unnest(array_parameter("versions", sa.Integer)).label("version"),
@@ -685,49 +702,113 @@ def _move_foreseen_statement(clear_of_blackouts: bool) -> sa.Select:
         name: sa.bindparam(name, type_=table.c[name].type)
         for name in _move_values(Status.PENDING, None, None)
     }
-    from_status = sa.bindparam("from_status", type_=table.c.status.type)
+    return given, written, sa.bindparam("from_status", type_=table.c.status.type)
+
+
+def _as_given(given: sa.Subquery, from_status: sa.BindParameter) -> list[sa.ColumnElement]:
+    """The requests given, each still at the version it was read at and in `from_status`."""
+    table = BookingRequest.__table__
+    return [
+        # The ids twice: as a constant array, so that the planner knows how many rows the
+        # move takes (a guess, for `given` alone), and joined to their versions.
+        table.c.id == sa.any_(array_parameter("ids", sa.Integer)),
+        table.c.id == given.c.id,
+        table.c.version == given.c.version,
+        table.c.status == from_status,
+    ]
+
+
+def _events_of(written: sa.Selectable) -> sa.CTE:
+    """The CTE that writes the events given (one JSON document, `events`) of the requests
+    `written` (a CTE with their ids)."""
+    events = BookingEvent.__table__
+    rows = (
+        sa.func.json_to_recordset(sa.cast(sa.bindparam("events", type_=sa.Text), sa.JSON))
+        .table_valued(*(sa.column(c, events.c[c].type) for c in outbox.ROW_COLUMNS))
+        .render_derived(name="given_events", with_types=True)
+    )
+    return (
+        sa.insert(events)
+        .from_select(
+            list(outbox.ROW_COLUMNS),
+            sa.select(*(rows.c[c] for c in outbox.ROW_COLUMNS)).join(
+                written, written.c.id == rows.c.booking_id
+            ),
+        )
+        .returning(sa.literal(1))
+        .cte("evented")
+    )
+
+
+def _move_foreseen_statement(clear_of_blackouts: bool, written_ahead: bool) -> sa.Select:
+    """`Foreseen`'s statement: the UPDATE guarded by each request's version (and, if
+    `clear_of_blackouts`, by no blackout meeting any of them), with the history rows and
+    events (given as one JSON document, `events`) of the rows moved; or, `written_ahead`,
+    deleting those written ahead (`_WRITE_AHEAD`) for requests it did not move, if any."""
+    table = BookingRequest.__table__
+    given, written, from_status = _foreseen_parts()
     moved = (
         table.update()
-        .where(
-            # The ids twice: as a constant array, so that the planner knows how many rows
-            # the move takes (a guess, for `given` alone), and joined to their versions.
-            table.c.id == sa.any_(array_parameter("ids", sa.Integer)),
-            table.c.id == given.c.id,
-            table.c.version == given.c.version,
-            table.c.status == from_status,
-        )
+        .where(*_as_given(given, from_status))
         .values(**written, version=table.c.version + 1)
         .returning(table.c.id, table.c.version)
     )
     if clear_of_blackouts:  # one subquery for them all, run once
         moved = moved.where(~_blacked_out(array_parameter("ids", sa.Integer)))
     moved = moved.cte("moved")
-    logged = _history_of(moved, from_status, written)
-    rows = (
-        sa.func.json_to_recordset(sa.cast(sa.bindparam("events", type_=sa.Text), sa.JSON))
-        .table_valued(*(sa.column(c, events.c[c].type) for c in outbox.ROW_COLUMNS))
-        .render_derived(name="given_events", with_types=True)
+    statement = sa.select(moved.c.id, moved.c.version).execution_options(**{WRITES: True})
+    if not written_ahead:
+        return statement.add_cte(_history_of(moved, from_status, written), _events_of(moved))
+    # Usually every request written ahead moves, and these run no query at all.
+    history, events = BookingHistory.__table__, BookingEvent.__table__
+    some_left = sa.select(sa.func.count()).select_from(moved).scalar_subquery() < sa.bindparam(
+        "count", type_=sa.Integer
     )
-    evented = (
-        sa.insert(events)
-        .from_select(
-            list(outbox.ROW_COLUMNS),
-            sa.select(*(rows.c[c] for c in outbox.ROW_COLUMNS)).join(
-                moved, moved.c.id == rows.c.booking_id
-            ),
-        )
-        .returning(sa.literal(1))
-        .cte("evented")
+    unlogged = sa.delete(history).where(
+        some_left,
+        history.c.booking_id == sa.any_(array_parameter("ids", sa.Integer)),
+        history.c.booking_id.not_in(sa.select(moved.c.id)),
+        history.c.to_status == written["status"],
+        # Written by this transaction (the move's own, ahead of it): another's stays.
+        sa.text("booking_history.xmin = pg_current_xact_id()::xid"),
     )
+    unevented = sa.delete(events).where(
+        some_left,
+        events.c.id == sa.any_(array_parameter("event_ids", sa.String)),
+        events.c.booking_id.not_in(sa.select(moved.c.id)),
+    )
+    return statement.add_cte(
+        unlogged.returning(sa.literal(1)).cte("unlogged"),
+        unevented.returning(sa.literal(1)).cte("unevented"),
+    )
+
+
+def _write_ahead_statement() -> sa.Insert:
+    """`Foreseen.write_ahead`'s statement: the history rows and events of the move, for the
+    requests given that are still at the version read and in the status moved from, each
+    locked FOR KEY SHARE (it cannot be deleted before the move, which keeps the rows)."""
+    table = BookingRequest.__table__
+    given, written, from_status = _foreseen_parts()
+    found = (
+        sa.select(table.c.id)
+        .where(*_as_given(given, from_status))
+        .with_for_update(read=True, key_share=True, of=table)
+        .cte("found")
+    )
+    events = _events_of(found)
     return (
-        sa.select(moved.c.id, moved.c.version)
-        .add_cte(logged)
-        .add_cte(evented)
+        sa.select(sa.literal(1))
+        .add_cte(_history_of(found, from_status, written), events)
         .execution_options(**{WRITES: True})
     )
 
 
-_MOVE_FORESEEN = {clear: _move_foreseen_statement(clear) for clear in (False, True)}
+_MOVE_FORESEEN = {
+    (clear, ahead): _move_foreseen_statement(clear, ahead)
+    for clear in (False, True)
+    for ahead in (False, True)
+}
+_WRITE_AHEAD = _write_ahead_statement()
 
 
 def _as_moved(versions: dict[int, int], values: dict, decider: User | None) -> list[BookingRequest]:
@@ -803,12 +884,63 @@ def _stale() -> PreconditionFailed:
 
 
 def accept(actor: User, booking_id: int, if_match: str | None = None) -> BookingRequest:
-    """Accept a request: on PostgreSQL two statements after the transaction's bounds (the
-    turn, which reads the request and its resource; the guarded move with its history row and
-    its event, which carries the commit). Accepted requests in the way, or within the
-    resource's buffer, are refused by the database itself, and the refusal names them
-    (`_conflict`)."""
+    """Accept a request. Accepted requests in the way, or within the resource's buffer, are
+    refused by the database itself, and the refusal names them (`_conflict`).
+
+    On PostgreSQL two round trips: the request and its resource are read, the rules checked
+    as they are, and the guarded move is sent with its history row and its event after the
+    statement that takes the resource's turn, and with the COMMIT (`_accept_at_once`), so
+    that the turn is held by the database alone, never across a round trip to this process.
+    If anything was not as read, nothing moved, and the accept is made again inside the
+    turn (`_accept_in_turn`), which answers for every refusal."""
     require_approver_or_admin(actor)
+    booking = None
+    if db.session.get_bind().dialect.name == "postgresql":
+        booking = _accept_at_once(actor, booking_id, if_match)
+    if booking is None:
+        booking = _accept_in_turn(actor, booking_id, if_match)
+    _tell_requester(booking, actor)
+    return booking
+
+
+def _accept_at_once(actor: User, booking_id: int, if_match: str | None) -> BookingRequest | None:
+    """The accepted request, if it and its resource were as read until the move; else None,
+    and nothing changed. The turn (`catalog.take_turn`) goes first in the move's round trip:
+    the move's statement, begun once the turn is held, sees every blackout and acceptance
+    committed before, and its guard that the resource is as read (the digest of its row)
+    makes the rules checked here the rules at the move."""
+
+    def in_the_way() -> Conflict:  # the database refused an overlap or the buffer
+        return _conflict(get_booking(booking_id))
+
+    with transaction(conflict=in_the_way, keep_state=True):
+        rows = execute(_READ_DECIDING, {"booking_id": booking_id})
+        if not rows:
+            return None
+        booking, resource, digest = _decided(rows[0])
+        require_approver_or_admin(actor, booking.resource_id)
+        start, end = booking.event_time, booking.end_time
+        # Notice and advance are judged from when the request was made, by today's rules.
+        if (
+            booking.status != Status.PENDING
+            or booking.event_time <= utcnow()
+            or not rules.followed(resource, start, end, booking.created_at)
+            or not _matches(booking, if_match)
+        ):
+            return None  # refused for what it is, by `_accept_in_turn`
+        guard = {"guard_start": start, "guard_end": end, "digest": digest}
+        turn = {"resource_id": booking.resource_id, "digest": digest}
+        moved = move(
+            [booking.id], Status.PENDING, Status.ACCEPTED, actor=actor, version=booking.version,
+            only_if=NO_BLACKOUT_AS_READ, guard_values=guard, last=True,
+            ahead=[(catalog.TURN_AS_READ, turn)],
+        )  # fmt: skip
+    return booking if moved else None
+
+
+def _accept_in_turn(actor: User, booking_id: int, if_match: str | None) -> BookingRequest:
+    """Accept inside the resource's turn: the turn reads the request and its resource, then
+    the guarded move with its history row and its event carries the commit."""
 
     def in_the_way() -> Conflict:  # the database refused an overlap or the buffer
         return _conflict(get_booking(booking_id))
@@ -835,8 +967,15 @@ def accept(actor: User, booking_id: int, if_match: str | None = None) -> Booking
                 blackouts.refuse_overlap(booking.resource_id, start, end)
 
         _decide(booking, Status.ACCEPTED, actor, None, if_match, only_if, guard_values, refused)
-    _tell_requester(booking, actor)
     return booking
+
+
+def _matches(booking: BookingRequest, if_match: str | None) -> bool:
+    try:
+        check_precondition(booking, if_match)
+    except PreconditionFailed:
+        return False
+    return True
 
 
 # An accept's guard: no blackout of the resource meets the request (`guard_start`, `guard_end`).
@@ -845,6 +984,16 @@ NO_BLACKOUT = Guard(
         BookingRequest.__table__.c.resource_id,
         sa.bindparam("guard_start", type_=BookingRequest.event_time.type),
         sa.bindparam("guard_end", type_=BookingRequest.event_time.type),
+    )
+)
+# And its resource is as it was read (`digest`, `catalog.row_digest`).
+NO_BLACKOUT_AS_READ = Guard(
+    sa.and_(
+        NO_BLACKOUT.clause,
+        sa.exists().where(
+            BookableResource.id == BookingRequest.__table__.c.resource_id,
+            catalog.AS_READ,
+        ),
     )
 )
 
@@ -856,14 +1005,29 @@ def _take_turn_deciding(booking_id: int) -> tuple[BookingRequest, BookableResour
     rows = execute(_TURN_DECIDING, {"booking_id": booking_id})
     if not rows:
         raise NotFound(f"There is no booking request {booking_id}.")
-    booking, resource, requester = _TURN_COLUMNS.split(rows[0])
+    booking, resource, _ = _decided(rows[0])
+    return booking, resource
+
+
+def _decided(row: tuple) -> tuple[BookingRequest, BookableResource, str | None]:
+    """The objects of a row of `_READ_DECIDING` or `_TURN_DECIDING`, and the resource's
+    digest if read."""
+    booking, resource, requester = _TURN_COLUMNS.split(row)
     resource = stored(BookableResource, resource)
     booking = stored(BookingRequest, {**booking, "requested_by": stored(User, requester)})
-    return booking, resource
+    digest = row[_DIGEST] if len(row) > _DIGEST else None
+    return booking, resource, digest
 
 
 _REQUESTER = ("id", "username", "email")  # what the answer and the e-mail show of them
 _TURN_COLUMNS = Columns(BookingRequest, BookableResource, (User, _REQUESTER))
+_DIGEST = sum(map(len, _TURN_COLUMNS.names))  # where `_READ_DECIDING` has the digest
+_READ_DECIDING = (
+    sa.select(*_TURN_COLUMNS.select(), catalog.row_digest())
+    .join(BookableResource, BookableResource.id == BookingRequest.resource_id)
+    .join(User, User.id == BookingRequest.requested_by_id)
+    .where(BookingRequest.id == sa.bindparam("booking_id"))
+)
 _TURN_DECIDING = (
     sa.select(*_TURN_COLUMNS.select())
     .join(BookableResource, BookableResource.id == BookingRequest.resource_id)

@@ -12,7 +12,7 @@ from my_app.extensions import db
 from my_app.models import BookableResource, User
 from my_app.models.booking import new_calendar_token
 from my_app.services.permissions import require_admin
-from my_app.services.transaction import Columns, execute, stored, transaction
+from my_app.services.transaction import Ahead, Columns, execute, stored, transaction
 
 
 def list_resources(actor: User) -> list[BookableResource | dict[str, Any]]:
@@ -43,17 +43,18 @@ def get_resource(resource_id: int, bookable: bool = False, fresh: bool = False) 
     return resource
 
 
-def take_turn(resource_id: int) -> BookableResource:
+def take_turn(resource_id: int, ahead: Ahead = ()) -> BookableResource:
     """Take the resource's row until commit, so that accepts (and blackouts) of one resource
     take turns; in a statement of its own, so that what the caller reads next includes
     whatever the turn's previous holder committed. Returns the resource as it is now (its
-    rules too), read by that same statement.
+    rules too), read by that same statement. The statements `ahead` (`transaction.execute`)
+    go before it in the same round trip: what they write is written before the turn.
 
     FOR NO KEY UPDATE: submits, whose foreign key check takes a key-share
     lock on the same row, are not held up. SQLite has no row locks; its
     writers take turns anyway.
     """
-    rows = execute(_TURN, {"resource_id": resource_id})
+    rows = execute(_TURN, {"resource_id": resource_id}, ahead=ahead)
     if not rows:
         raise NotFound(f"There is no resource {resource_id}.")
     (resource,) = RESOURCE_COLUMNS.split(rows[0])
@@ -61,6 +62,23 @@ def take_turn(resource_id: int) -> BookableResource:
 
 
 RESOURCE_COLUMNS = Columns(BookableResource)  # every column of a resource, for `execute`
+
+
+def row_digest() -> sa.ColumnElement[str]:
+    """A digest of the resource's row as the database has it (PostgreSQL): any change of
+    any of its columns changes it."""
+    return sa.func.md5(sa.cast(sa.literal_column("resources"), sa.Text))
+
+
+AS_READ = row_digest() == sa.bindparam("digest", type_=sa.Text)  # the resource is as read
+# The turn, if the resource is as read (`digest`): sent ahead of a move that the caller
+# checked on what it read (`transaction.execute(…, ahead=…)`).
+TURN_AS_READ = (
+    sa.select(sa.literal(1))
+    .select_from(BookableResource)
+    .where(BookableResource.id == sa.bindparam("resource_id"), AS_READ)
+    .with_for_update(key_share=True)
+)
 _TURN = (  # built once: sent straight to psycopg on PostgreSQL (`transaction.execute`)
     sa.select(*RESOURCE_COLUMNS.select())
     .where(BookableResource.id == sa.bindparam("resource_id"))

@@ -30,6 +30,11 @@ def require_followed(resource, start: datetime, end: datetime, asked_at: datetim
         raise UnprocessableEntity(errors, "The request breaks the resource's booking rules.")
 
 
+def followed(resource, start: datetime, end: datetime, asked_at: datetime) -> bool:
+    """Whether a request for [start, end) made at `asked_at` follows every rule of `resource`."""
+    return not violations(resource.rules, ZoneInfo(resource.time_zone), start, end, asked_at)
+
+
 def violations(
     rules: Mapping, zone: ZoneInfo, start: datetime, end: datetime, asked_at: datetime
 ) -> dict[str, list[str]]:

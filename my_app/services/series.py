@@ -546,7 +546,10 @@ def accept(
         # Notice and advance are judged from when the series was asked for.
         asked_at = pending[0].created_at if pending else now
         # Accepts and blackouts of one resource take turns: what follows sees them all.
-        resource = catalog.take_turn(resource_id)  # as it is now, its rules too
+        # Under `fail` the acceptance's history rows and events are written on the way to
+        # the turn, which is then held for the rules and the move.
+        ahead = acceptance.write_ahead() if on_conflict == "fail" else ()
+        resource = catalog.take_turn(resource_id, ahead=ahead)  # as it is now, its rules too
         rejected: list[BookingRequest] = []
         if on_conflict == "fail":
             accepted = []

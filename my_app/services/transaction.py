@@ -143,24 +143,39 @@ def _statement_for(shape: tuple) -> sa.Insert:
     )
 
 
-def execute(statement: sa.Executable, values: Mapping[str, Any], *, last: bool = False) -> list:
+Ahead = Sequence[tuple[sa.Executable, Mapping[str, Any]]]
+
+
+def execute(
+    statement: sa.Executable, values: Mapping[str, Any], *, last: bool = False, ahead: Ahead = ()
+) -> list:
     """The rows (tuples, converted as SQLAlchemy converts them) of one Core statement of the
     caller's unit of work, which must be built once (it is compiled once). On PostgreSQL it
     goes on the session's psycopg connection, in the session's transaction
-    (`database.run_rows`); elsewhere through the session. `last`: the block's last
-    statement, sent with the COMMIT (`LAST`)."""
+    (`database.run_rows`), in one round trip with the statements `ahead` of it (each with
+    its values; built once too, their rows not read); elsewhere through the session, one
+    by one. `last`: the block's last statement, sent with the COMMIT (`LAST`)."""
     session = db.session()
-    if _writes(statement):
+    if _writes(statement) or any(_writes(before) for before, _ in ahead):
         session.info[WROTE] = True  # as for any write through the session (my_app/replica.py)
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
+        connection = session.connection()
+        for before, given in ahead:
+            connection.execute(before, given)
         options = LAST if last else None
-        result = session.connection().execute(statement, values, execution_options=options)
+        result = connection.execute(statement, values, execution_options=options)
         return result.all() if result.returns_rows else []
+    sent_ahead = [(_driver_statement(before, bind), given) for before, given in ahead]
+    driver = _driver_statement(statement, bind)
+    return run_rows(session.connection(), driver, values, last, sent_ahead)
+
+
+def _driver_statement(statement: sa.Executable, bind: sa.Engine) -> DriverStatement:
     driver = _driver_statements.get(statement)
     if driver is None:
         driver = _driver_statements[statement] = DriverStatement(statement, bind)
-    return run_rows(session.connection(), driver, values, last)
+    return driver
 
 
 # By statement (each is built once), for every PostgreSQL engine: they share one dialect.

@@ -2,9 +2,10 @@
 writes its request, history row and event together (or nothing).
 
 On PostgreSQL a submit is one read, which the transaction's beginning and bounds go with,
-and one write that carries the commit: two round trips; an accept the turn (which reads the
-request and its resource, with the beginning), and the guarded move with its history row
-and its event, carrying the commit. A refusal found by the database leaves nothing behind.
+and one write that carries the commit: two round trips; an accept one read of the request
+and its resource (with the beginning), then the resource's turn and the guarded move with
+its history row and its event, carrying the commit, in one round trip. A refusal found by
+the database leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import event
 from config import normalise_database_url
 from my_app.database import BoundedConnection
 from my_app.extensions import db
+from my_app.services import bookings
 from tests.bookings.series_steps import decide_series, series_body, series_of
 from tests.support.api import ApiClient, assert_problem, future
 
@@ -132,7 +134,7 @@ def test_a_submit_reads_once_and_writes_once(app, api, monkeypatch):
 
 
 @pytest.mark.parametrize("stack", POSTGRESQL)
-def test_an_accept_is_three_statements(app, api, monkeypatch):
+def test_an_accept_is_two_round_trips_and_holds_its_turn_for_the_move(app, api, monkeypatch):
     alice, admin = api.user(), api.admin()
     booking = api.booking(alice, event_time=future(hours=30))
     warm_up(api, admin)
@@ -143,12 +145,19 @@ def test_an_accept_is_three_statements(app, api, monkeypatch):
     ):
         response = api.decide(admin, "accept", booking["id"])
     assert response.status_code == 200
-    assert len(sent) == 2, "\n".join(s[:90] for s in sent)
-    assert waits == [2]  # the turn takes the beginning along, the move the commit
-    assert around[0] == b"BEGIN" and around[1].startswith(BOUNDS) and around[2:] == [b"COMMIT"]
-    assert "FOR NO KEY UPDATE OF resources" in sent[0]
-    assert sent[1].startswith("WITH moved AS (UPDATE booking_requests")
-    assert "INSERT INTO booking_history" in sent[1] and "INSERT INTO booking_events" in sent[1]
+    assert len(sent) == 3, "\n".join(s[:90] for s in sent)
+    # The read takes the beginning along; the turn goes ahead of the move, which takes the
+    # commit along: the turn is held by the database alone, for the move and its commit.
+    assert waits == [2]
+    assert around[0] == b"BEGIN" and around[1].startswith(BOUNDS) and around[3:] == [b"COMMIT"]
+    read, turn, move = sent
+    assert around[2].startswith("SELECT") and "FOR NO KEY UPDATE" in around[2]  # the turn
+    assert read.startswith("SELECT booking_requests.id") and "FOR " not in read
+    assert "md5(CAST(resources AS TEXT))" in read  # the resource's digest, for the guard
+    assert turn.startswith("SELECT") and turn.endswith("FOR NO KEY UPDATE")
+    assert move.startswith("WITH moved AS (UPDATE booking_requests")
+    assert "INSERT INTO booking_history" in move and "INSERT INTO booking_events" in move
+    assert "md5(CAST(resources AS TEXT))" in move  # nothing moves if the resource changed
     history, events = rows(app, booking["id"])
     assert history == [(None, "pending"), ("pending", "accepted")]
     assert events == ["booking.submitted", "booking.accepted"]
@@ -161,6 +170,87 @@ def test_an_accept_is_three_statements(app, api, monkeypatch):
     data = json.loads(payload)["data"]
     assert data == response.json  # the answer, as the event tells it
     assert data["status"] == "accepted" and data["decided_by"]["id"] == admin.id
+
+
+def changed_after_the_read(monkeypatch, app, change: str) -> list[str]:
+    """Run `change` (SQL) on a connection of its own, committed, right after an accept has
+    read its request and resource and before it sends its move, once."""
+    done: list[str] = []
+    decided = bookings._decided
+
+    def then_changed(row):
+        found = decided(row)
+        if not done:
+            with app.app_context(), db.engine.begin() as other:
+                other.execute(sa.text(change))
+            done.append(change)
+        return found
+
+    monkeypatch.setattr(bookings, "_decided", then_changed)
+    return done
+
+
+@pytest.mark.parametrize("stack", POSTGRESQL)
+def test_an_accept_judges_a_resource_changed_after_its_read_by_the_rules_at_the_move(
+    app, api, monkeypatch
+):
+    """The rules are checked on what the accept read; the move is guarded by the resource
+    being as read (its row's digest). A rule changed in between moves nothing, and the
+    accept is made again inside the turn, by the rules as they are: a 422 naming it."""
+    alice, admin = api.user(), api.admin()
+    booking = api.booking(alice, event_time=future(hours=30), duration_minutes=60)
+    warm_up(api, admin)
+    done = changed_after_the_read(
+        monkeypatch, app, "UPDATE resources SET max_duration_minutes = 30 WHERE id = 1"
+    )
+    problem = assert_problem(api.decide(admin, "accept", booking["id"]), 422)
+    assert done and "max_duration_minutes" in json.dumps(problem)
+    assert rows(app, booking["id"]) == ([(None, "pending")], ["booking.submitted"])
+
+
+@pytest.mark.parametrize("stack", POSTGRESQL)
+def test_an_accept_sees_a_blackout_committed_after_its_read(app, api, monkeypatch):
+    """A blackout made after the accept's read, committed before its turn: the move, begun
+    once the turn is held, sees it and moves nothing; the 409 names it."""
+    alice, admin = api.user(), api.admin()
+    start = future(hours=50)
+    booking = api.booking(alice, event_time=start, duration_minutes=60)
+    warm_up(api, admin)
+    done = changed_after_the_read(
+        monkeypatch,
+        app,
+        "INSERT INTO blackouts (resource_id, start_time, end_time, reason, created_at)"
+        f" VALUES (1, '{start}', '{future(hours=51)}', 'painting', now())",
+    )
+    problem = assert_problem(api.decide(admin, "accept", booking["id"]), 409)
+    assert done and "painting" in problem["detail"]
+    assert rows(app, booking["id"]) == ([(None, "pending")], ["booking.submitted"])
+
+
+@pytest.mark.parametrize("stack", POSTGRESQL)
+def test_a_series_acceptance_holds_its_turn_for_the_move_alone(app, api, monkeypatch):
+    """Accepting a series under `fail`: the series and its occurrences are read, then its
+    history rows and events are written on the way to the resource's turn, in the turn's
+    round trip; the turn is held for the move, which carries the commit."""
+    alice, admin = api.user(), api.admin()
+    first = (datetime.now(UTC) + timedelta(days=60)).date()
+    series = series_of(api, alice, series_body(1, first, "FREQ=DAILY;COUNT=3"))
+    warm_up(api, admin)
+    with statements(app) as sent, round_trips(monkeypatch) as waits:
+        response = decide_series(api, admin, "accept", series["id"])
+    assert response.status_code == 200, response.json
+    assert len(sent) == 5, "\n".join(s[:90] for s in sent)
+    assert waits == [4]  # the series (with the beginning), its occurrences, ahead + turn, move
+    ahead, turn, move = sent[2:]
+    assert ahead.startswith("WITH found AS (SELECT booking_requests.id")
+    assert "INSERT INTO booking_history" in ahead and "INSERT INTO booking_events" in ahead
+    assert turn.startswith("SELECT resources.id") and turn.endswith("FOR NO KEY UPDATE")
+    assert move.startswith("WITH moved AS (UPDATE booking_requests")
+    assert "INSERT INTO" not in move
+    for occurrence in series["occurrences"]:
+        history, events = rows(app, occurrence["id"])
+        assert history == [(None, "pending"), ("pending", "accepted")]
+        assert events == ["booking.submitted", "booking.accepted"]
 
 
 @pytest.mark.parametrize("stack", POSTGRESQL)

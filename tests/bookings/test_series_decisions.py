@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from my_app.extensions import db
 from my_app.models import BookingEvent, BookingRequest, BookingStatus, User
-from my_app.services import bookings, events
+from my_app.services import bookings, catalog, events
 from my_app.services.transaction import transaction
 from tests.bookings.series_steps import BERLIN, decide_series, series_body, series_of
 from tests.support.api import assert_problem, local_time, monday_in
@@ -269,3 +269,41 @@ def test_a_move_of_many_foreseen_moves_only_the_rows_still_as_read(app, api, set
     assert _event_types(app, ids) == ["booking.accepted"] * 2 + ["booking.submitted"] * 3
     history = api.client.get(f"/request/{ids[1]}/history", headers=alice.headers).json
     assert [h["to_status"] for h in history["history"]] == ["pending"]
+
+
+@pytest.mark.parametrize("stack", [pytest.param(("postgresql", "redis"), id="postgresql")])
+def test_an_occurrence_changed_while_the_series_waits_for_its_turn_keeps_its_change(
+    app, api, setting, monkeypatch
+):
+    """Accepting a series under `fail` writes its history rows and events on the way to the
+    resource's turn. An occurrence another connection changes after that (here cancelled,
+    committed while the acceptance holds the turn) is left alone by the move, and the rows
+    written ahead for it are gone: no `accepted` history row, no `booking.accepted` event."""
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=3"))
+    ids = [o["id"] for o in series["occurrences"]]
+    take_turn = catalog.take_turn
+
+    def turn_then_cancel(resource_id, ahead=()):
+        resource = take_turn(resource_id, ahead=ahead)
+        assert ahead, "the acceptance's rows go on the way to the turn"
+        with db.engine.begin() as other:  # its own connection: not held by the turn
+            other.execute(
+                sa.update(BookingRequest)
+                .where(BookingRequest.id == ids[1])
+                .values(status="cancelled", version=BookingRequest.version + 1)
+            )
+        return resource
+
+    monkeypatch.setattr(catalog, "take_turn", turn_then_cancel)
+    response = decide_series(api, admin, "accept", series["id"])
+    monkeypatch.undo()
+    assert response.status_code == 200, response.json
+    shown = api.client.get(f"/series/{series['id']}", headers=alice.headers).json
+    assert _statuses(shown) == ["accepted", "cancelled", "accepted"]
+    assert _event_types(app, ids) == ["booking.accepted"] * 2 + ["booking.submitted"] * 3
+    history = api.client.get(f"/request/{ids[1]}/history", headers=alice.headers).json
+    assert [h["to_status"] for h in history["history"]] == ["pending"]
+    for kept in (ids[0], ids[2]):
+        history = api.client.get(f"/request/{kept}/history", headers=alice.headers).json
+        assert [h["to_status"] for h in history["history"]] == ["pending", "accepted"]
