@@ -121,11 +121,18 @@ class BookingSchema(ma.Schema):
         if self.only or self.exclude or self.partial:
             return super().dump(obj, many=many)
         if many:
-            if all(isinstance(one, BookingRequest) for one in obj):
-                return [shown(one) for one in obj]
+            if all(isinstance(one, BookingRequest | Shown) for one in obj):
+                return [one if isinstance(one, Shown) else shown(one) for one in obj]
         elif isinstance(obj, BookingRequest):
             return shown(obj)
+        elif isinstance(obj, Shown):
+            return obj
         return super().dump(obj, many=many)
+
+
+class Shown(dict):
+    """A request as `shown` wrote it out, for an answer to reuse (the dump made for the
+    event of a move, of the object as the move left it): `BookingSchema` dumps it as is."""
 
 
 def shown(booking: BookingRequest) -> dict:

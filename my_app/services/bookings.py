@@ -75,6 +75,7 @@ from my_app.models import (
 )
 from my_app.models.event import BookingEvent
 from my_app.models.types import utcnow
+from my_app.schemas.booking import Shown
 from my_app.services import approvers, blackouts, catalog, identity, mail, quota, rules
 from my_app.services import events as outbox
 from my_app.services.booking_pages import read_page
@@ -503,13 +504,21 @@ class Foreseen:
     ) -> None:
         self.from_status, self.to_status, self.values = from_status, to_status, values
         self.decider, self.ready = decider, ready
-        self.written_ahead = False
+        self.written_ahead = self.sent = False
         self.before = {booking.id: _as_read(booking) for booking in held}
         self.versions = {booking.id: booking.version for booking in held}
+        self.shown: dict[int, Shown] = {}  # each moved request as its event shows it
         if ready:
             self.moved = _as_moved({i: v + 1 for i, v in self.versions.items()}, values, decider)
-            self.events = outbox.rows_for(self.moved, f"booking.{to_status}")
+            self.events = outbox.rows_for(self.moved, f"booking.{to_status}", self.shown)
             self.parameters = self._parameters()
+
+    def as_shown(self, bookings: list[BookingRequest]) -> list[BookingRequest | Shown]:
+        """`bookings` for an answer once the move is sent: those it moved as their events
+        show them (one dump for both), the others as they are."""
+        if not self.sent:
+            return bookings
+        return [self.shown.get(booking.id, booking) for booking in bookings]
 
     def write_ahead(self) -> Ahead:
         """The move's history rows and events, as a statement for the caller to send before
@@ -535,6 +544,8 @@ class Foreseen:
                 _restore(booking, self.before[booking.id])
         self.moved = [booking for booking in self.moved if booking.id not in left_out]
         self.events = [event for event in self.events if event["booking_id"] not in left_out]
+        for booking_id in left_out:
+            self.shown.pop(booking_id, None)
         self.parameters = self._parameters()
 
     def _parameters(self) -> dict[str, Any]:
@@ -549,6 +560,7 @@ class Foreseen:
         """Make the move; the requests moved. `last`: the unit of work's last statement.
         `clear_of_blackouts`: none is moved if a blackout of its resource meets any of them
         (as an accept's guard, for all of them at once)."""
+        self.sent = True
         if not self.versions:
             return []
         if not self.ready:
@@ -563,6 +575,7 @@ class Foreseen:
         for booking in self.moved:
             if booking.id not in moved_ids:
                 _restore(booking, self.before[booking.id])
+                del self.shown[booking.id]
         moved = [booking for booking in self.moved if booking.id in moved_ids]
         metrics.transition(self.to_status, len(moved))
         return moved

@@ -33,6 +33,7 @@ from my_app.extensions import db
 from my_app.models import BookingRequest
 from my_app.models.event import BookingEvent, BookingEventAttempt
 from my_app.models.types import utcnow
+from my_app.schemas.booking import Shown
 from my_app.schemas.event import event_bodies
 from my_app.services import event_targets
 from my_app.services.transaction import end_reading, insert_rows, transaction
@@ -64,12 +65,17 @@ ROW_COLUMNS = (
 )  # fmt: skip
 
 
-def rows_for(bookings: Iterable[BookingRequest], type: str) -> list[dict]:
+def rows_for(
+    bookings: Iterable[BookingRequest], type: str, shown: dict[int, Shown] | None = None
+) -> list[dict]:
     """The `booking_events` rows that record `type` for each of `bookings` as they are now,
-    for a caller that writes them within a statement of its own (`record_many` otherwise)."""
+    for a caller that writes them within a statement of its own (`record_many` otherwise);
+    and in `shown`, if given, each request's dump as its event tells it, by id."""
     now = utcnow()
     events = [(str(uuid.uuid4()), booking) for booking in bookings]
     bodies = event_bodies(type, now, events)
+    if shown is not None:
+        shown.update((body["data"]["id"], Shown(body["data"])) for body in bodies)
     return [
         {
             "id": event_id,

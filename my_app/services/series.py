@@ -570,7 +570,7 @@ def accept(
             if found:
                 series.skipped = [*series.skipped, *(r.shown() for r in found.values())]
     _tell_requester(series, actor, accepted, Status.ACCEPTED, rejected)
-    return shown(series, occurrences)
+    return shown(series, acceptance.as_shown(occurrences))
 
 
 def reject(

@@ -251,6 +251,18 @@ def test_a_series_acceptance_holds_its_turn_for_the_move_alone(app, api, monkeyp
         history, events = rows(app, occurrence["id"])
         assert history == [(None, "pending"), ("pending", "accepted")]
         assert events == ["booking.submitted", "booking.accepted"]
+    with app.app_context():
+        told = db.session.scalars(
+            sa.text(
+                "SELECT payload FROM booking_events WHERE type = 'booking.accepted'"
+                " AND booking_id = ANY(:ids) ORDER BY booking_id"
+            ),
+            {"ids": [o["id"] for o in series["occurrences"]]},
+        ).all()
+        db.session.remove()
+    # The answer shows each occurrence as its event tells it (one dump for both).
+    assert [json.loads(payload)["data"] for payload in told] == response.json["occurrences"]
+    assert {o["status"] for o in response.json["occurrences"]} == {"accepted"}
 
 
 @pytest.mark.parametrize("stack", POSTGRESQL)

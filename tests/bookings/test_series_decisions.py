@@ -218,8 +218,8 @@ def test_an_accepted_series_and_its_events_commit_together(app, api, setting, mo
     series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=3"))
     rows_for = events.rows_for
 
-    def clashing(bookings, type):  # the second event reuses the first one's id
-        rows = rows_for(bookings, type)
+    def clashing(bookings, type, shown=None):  # the second event reuses the first one's id
+        rows = rows_for(bookings, type, shown)
         if type == "booking.accepted":
             rows[1]["id"] = rows[0]["id"]
         return rows
