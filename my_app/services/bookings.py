@@ -38,15 +38,21 @@ after the commit, and the requester's e-mail leaves after the answer.
 Each write sends as few statements as its rules allow, each built once. On
 PostgreSQL a submit reads once (the resource, a blackout in the way, whom to
 tell, the new id) and writes once (the request, its history row and its event,
-as data-modifying CTEs: `transaction.write_together`); an accept takes its turn
-with the statement that reads the request and its resource, then moves it with
-its history row and its event in one statement (its blackout check is the move's
-guard, and overlaps and buffers are the database's to refuse). The last
-statement of each carries the COMMIT (`transaction.LAST`), and the first the
-transaction's beginning and bounds (`database.send`): a submit is two round trips
-and so is an accept, whose turn is held for one. On PostgreSQL these statements go
-straight to the session's psycopg connection (`transaction.execute`), and the objects
-the answer is made of are built from their rows (`transaction.stored`).
+as data-modifying CTEs: `transaction.write_together`). An accept reads the
+request and its resource (with a digest of the resource's row) and checks the
+rules on them; then, in one round trip, takes the turn if the resource is as
+read and moves the request with its history row and its event (no blackout and
+"the resource is as read" are the move's guards; overlaps and buffers are the
+database's to refuse): the turn is held by the database alone, never across a
+round trip to the worker. If anything was not as read, nothing moved, and the
+accept is made again with the turn taken first (`_accept_in_turn`). A series
+accepted under `fail` writes its history rows and events on the way to its turn
+(`Foreseen.write_ahead`). The last statement of each carries the COMMIT
+(`transaction.LAST`), and the first the transaction's beginning and bounds
+(`database.send`): a submit is two round trips and so is an accept. On
+PostgreSQL these statements go straight to the session's psycopg connection
+(`transaction.execute`), and the objects the answer is made of are built from
+their rows (`transaction.stored`).
 """
 
 from __future__ import annotations
