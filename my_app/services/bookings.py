@@ -562,21 +562,35 @@ class Foreseen:
             "count": len(self.versions), "event_ids": ",".join(e["id"] for e in self.events),
         }  # fmt: skip
 
-    def send(self, last: bool = False, clear_of_blackouts: bool = False) -> list[BookingRequest]:
+    def send(
+        self,
+        last: bool = False,
+        clear_of_blackouts: bool = False,
+        as_read: tuple[int, str] | None = None,
+    ) -> list[BookingRequest]:
         """Make the move; the requests moved. `last`: the unit of work's last statement.
         `clear_of_blackouts`: none is moved if a blackout of its resource meets any of them
-        (as an accept's guard, for all of them at once)."""
+        (as an accept's guard, for all of them at once). `as_read` (PostgreSQL): the id and
+        digest (`catalog.row_digest`) of their resource as the caller read it, to check its
+        rules: the history rows and events, then the resource's turn if it is as read, go
+        ahead of the move in its round trip, and none is moved unless it is as read."""
         self.sent = True
         if not self.versions:
             return []
+        ahead: Ahead = ()
+        if as_read is not None and self.ready:
+            resource_id, digest = as_read
+            turn = {"resource_id": resource_id, "digest": digest}
+            ahead = [*self.write_ahead(), (catalog.TURN_AS_READ, turn)]
+            self.parameters["digest"] = digest
         if not self.ready:
             ids = list(self.versions)
             if clear_of_blackouts and db.session.scalar(sa.select(_blacked_out(ids))):
                 return []
             return move(ids, self.from_status, self.to_status, last=last,
                         actor=self.decider, reason=self.values["reason"])  # fmt: skip
-        statement = _MOVE_FORESEEN[clear_of_blackouts, self.written_ahead]
-        rows = execute(statement, self.parameters, last=last)
+        statement = _MOVE_FORESEEN[clear_of_blackouts, self.written_ahead, as_read is not None]
+        rows = execute(statement, self.parameters, last=last, ahead=ahead)
         moved_ids = {booking_id for booking_id, _ in rows}
         for booking in self.moved:
             if booking.id not in moved_ids:
@@ -759,11 +773,14 @@ def _events_of(written: sa.Selectable) -> sa.CTE:
     )
 
 
-def _move_foreseen_statement(clear_of_blackouts: bool, written_ahead: bool) -> sa.Select:
+def _move_foreseen_statement(
+    clear_of_blackouts: bool, written_ahead: bool, as_read: bool
+) -> sa.Select:
     """`Foreseen`'s statement: the UPDATE guarded by each request's version (and, if
-    `clear_of_blackouts`, by no blackout meeting any of them), with the history rows and
-    events (given as one JSON document, `events`) of the rows moved; or, `written_ahead`,
-    deleting those written ahead (`_WRITE_AHEAD`) for requests it did not move, if any."""
+    `clear_of_blackouts`, by no blackout meeting any of them; if `as_read`, by the resource
+    being as read, `digest`), with the history rows and events (given as one JSON document,
+    `events`) of the rows moved; or, `written_ahead`, deleting those written ahead
+    (`_WRITE_AHEAD`) for requests it did not move, if any."""
     table = BookingRequest.__table__
     given, written, from_status = _foreseen_parts()
     moved = (
@@ -774,6 +791,9 @@ def _move_foreseen_statement(clear_of_blackouts: bool, written_ahead: bool) -> s
     )
     if clear_of_blackouts:  # one subquery for them all, run once
         moved = moved.where(~_blacked_out(array_parameter("ids", sa.Integer)))
+    if as_read:
+        moved = moved.where(sa.exists().where(BookableResource.id == table.c.resource_id,
+                                              catalog.AS_READ))  # fmt: skip
     moved = moved.cte("moved")
     statement = sa.select(moved.c.id, moved.c.version).execution_options(**{WRITES: True})
     if not written_ahead:
@@ -823,9 +843,10 @@ def _write_ahead_statement() -> sa.Insert:
 
 
 _MOVE_FORESEEN = {
-    (clear, ahead): _move_foreseen_statement(clear, ahead)
+    (clear, ahead, as_read): _move_foreseen_statement(clear, ahead, as_read)
     for clear in (False, True)
     for ahead in (False, True)
+    for as_read in (False, True)
 }
 _WRITE_AHEAD = _write_ahead_statement()
 

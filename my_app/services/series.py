@@ -518,12 +518,79 @@ def accept(
     transaction; under `fail` one refused occurrence changes nothing (409), under `skip`
     the refused ones are rejected with the reason `conflict`.
 
-    Under `fail` as a one-off accept, for all of them at once: the turn reads the resource,
-    its rules are checked, and the move is guarded by no blackout meeting any occurrence,
-    while overlaps and buffers are the database's to refuse; the 409 of a refusal lists
-    every occurrence refused and why, read when it is known. Under `skip` the turn also
-    reads what is in the way, to know which to reject."""
+    Under `fail` as a one-off accept, for all of them at once: on PostgreSQL the series,
+    its resource and its occurrences are read, the rules checked on them, and the move is
+    sent after the resource's turn in one round trip, guarded by the resource being as
+    read and no blackout meeting any occurrence (`_accept_at_once`); overlaps and buffers
+    are the database's to refuse, and the 409 of a refusal lists every occurrence refused
+    and why, read when it is known. Whatever was not as read, nothing moved, and the series
+    is accepted again with the turn taken first (`_accept_in_turn`). Under `skip` the turn
+    also reads what is in the way, to know which to reject."""
     require_approver_or_admin(actor)
+    if on_conflict == "fail" and db.session.get_bind().dialect.name == "postgresql":
+        answer = _accept_at_once(actor, series_id, from_)
+        if answer is not None:
+            return answer
+    return _accept_in_turn(actor, series_id, from_, on_conflict)
+
+
+def _accept_at_once(actor: User, series_id: int, from_: datetime | None) -> dict | None:
+    """The answer, if every pending occurrence was accepted as read (or those nobody moved
+    meanwhile); None if nothing moved, and nothing changed (`accept`)."""
+    windows: list[tuple[datetime, datetime]] = []
+    resource_id, asked_at = None, None
+
+    def in_the_way() -> Conflict:  # the database refused an overlap or a buffer
+        found = _refusals(catalog.get_resource(resource_id), windows, asked_at)
+        return _refused(found, "nothing was accepted", deciding=True) if found else _in_the_way()
+
+    with transaction(conflict=in_the_way, keep_state=True):
+        rows = execute(_SERIES_AS_READ, {"series_id": series_id})
+        if not rows:
+            return None
+        series, resource, digest = _as_read(rows[0])
+        resource_id = series.resource_id
+        require_approver_or_admin(actor, resource_id)
+        now = utcnow()
+        occurrences = _occurrences(series)
+        pending = _since(occurrences, (Status.PENDING,), max(from_ or now, now))
+        if not pending:
+            return None
+        windows = [(b.event_time, b.end_time) for b in pending]
+        asked_at = pending[0].created_at  # notice and advance: from when it was asked for
+        if _breaks_rules(resource, windows, asked_at):
+            return None
+        acceptance = bookings.foresee(pending, Status.PENDING, Status.ACCEPTED, actor=actor)
+        accepted = acceptance.send(
+            last=True, clear_of_blackouts=True, as_read=(resource_id, digest)
+        )
+        if not accepted:
+            return None
+    _tell_requester(series, actor, accepted, Status.ACCEPTED)
+    return shown(series, acceptance.as_shown(occurrences))
+
+
+def _as_read(row: tuple) -> tuple[BookingSeries, BookableResource, str]:
+    """The objects of a row of `_SERIES_AS_READ`, and the resource's digest."""
+    series, requester, resource = _SERIES_COLUMNS.split(row)
+    series = stored(BookingSeries, {**series, "requested_by": stored(User, requester)})
+    return series, stored(BookableResource, resource), row[-1]
+
+
+_SERIES_COLUMNS = Columns(BookingSeries, (User, ("id", "username", "email")), BookableResource)
+_SERIES_AS_READ = (  # the series, its requester, its resource and the resource's digest
+    sa.select(*_SERIES_COLUMNS.select(), catalog.row_digest())
+    .join(User, User.id == BookingSeries.requested_by_id)
+    .join(BookableResource, BookableResource.id == BookingSeries.resource_id)
+    .where(BookingSeries.id == sa.bindparam("series_id"))
+)
+
+
+def _accept_in_turn(
+    actor: User, series_id: int, from_: datetime | None, on_conflict: str
+) -> dict[str, Any]:
+    """`accept` with the resource's turn taken before the rules are checked: the turn reads
+    the resource as it is now; under `skip` also what is in the way."""
     resource_id, windows, asked_at = None, [], None
 
     def in_the_way() -> Conflict:  # the database refused an overlap or a buffer

@@ -229,9 +229,9 @@ def test_an_accept_sees_a_blackout_committed_after_its_read(app, api, monkeypatc
 
 @pytest.mark.parametrize("stack", POSTGRESQL)
 def test_a_series_acceptance_holds_its_turn_for_the_move_alone(app, api, monkeypatch):
-    """Accepting a series under `fail`: the series and its occurrences are read, then its
-    history rows and events are written on the way to the resource's turn, in the turn's
-    round trip; the turn is held for the move, which carries the commit."""
+    """Accepting a series under `fail`: the series with its resource, and its occurrences,
+    are read; then, in one round trip, its history rows and events, the resource's turn if
+    it is as read, and the move with the commit: the turn is held by the database alone."""
     alice, admin = api.user(), api.admin()
     first = (datetime.now(UTC) + timedelta(days=60)).date()
     series = series_of(api, alice, series_body(1, first, "FREQ=DAILY;COUNT=3"))
@@ -240,13 +240,14 @@ def test_a_series_acceptance_holds_its_turn_for_the_move_alone(app, api, monkeyp
         response = decide_series(api, admin, "accept", series["id"])
     assert response.status_code == 200, response.json
     assert len(sent) == 5, "\n".join(s[:90] for s in sent)
-    assert waits == [4]  # the series (with the beginning), its occurrences, ahead + turn, move
+    assert waits == [3]  # the series (with the beginning), its occurrences, the acceptance
+    assert "md5(CAST(resources AS TEXT))" in sent[0]  # the resource's digest, for the guard
     ahead, turn, move = sent[2:]
     assert ahead.startswith("WITH found AS (SELECT booking_requests.id")
     assert "INSERT INTO booking_history" in ahead and "INSERT INTO booking_events" in ahead
-    assert turn.startswith("SELECT resources.id") and turn.endswith("FOR NO KEY UPDATE")
+    assert turn.startswith("SELECT") and turn.endswith("FOR NO KEY UPDATE")
     assert move.startswith("WITH moved AS (UPDATE booking_requests")
-    assert "INSERT INTO" not in move
+    assert "INSERT INTO" not in move and "md5(CAST(resources AS TEXT))" in move
     for occurrence in series["occurrences"]:
         history, events = rows(app, occurrence["id"])
         assert history == [(None, "pending"), ("pending", "accepted")]

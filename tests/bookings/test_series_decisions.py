@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from my_app.extensions import db
 from my_app.models import BookingEvent, BookingRequest, BookingStatus, User
 from my_app.services import bookings, catalog, events
+from my_app.services import series as series_service
 from my_app.services.transaction import transaction
 from tests.bookings.series_steps import BERLIN, decide_series, series_body, series_of
 from tests.support.api import assert_problem, local_time, monday_in
@@ -276,9 +277,10 @@ def test_an_occurrence_changed_while_the_series_waits_for_its_turn_keeps_its_cha
     app, api, setting, monkeypatch
 ):
     """Accepting a series under `fail` writes its history rows and events on the way to the
-    resource's turn. An occurrence another connection changes after that (here cancelled,
-    committed while the acceptance holds the turn) is left alone by the move, and the rows
-    written ahead for it are gone: no `accepted` history row, no `booking.accepted` event."""
+    resource's turn (taken first here, as when the series was not as read). An occurrence
+    another connection changes after that (here cancelled, committed while the acceptance
+    holds the turn) is left alone by the move, and the rows written ahead for it are gone:
+    no `accepted` history row, no `booking.accepted` event."""
     admin, alice, room = setting
     series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=WEEKLY;COUNT=3"))
     ids = [o["id"] for o in series["occurrences"]]
@@ -296,6 +298,7 @@ def test_an_occurrence_changed_while_the_series_waits_for_its_turn_keeps_its_cha
         return resource
 
     monkeypatch.setattr(catalog, "take_turn", turn_then_cancel)
+    monkeypatch.setattr(series_service, "_accept_at_once", lambda *args: None)
     response = decide_series(api, admin, "accept", series["id"])
     monkeypatch.undo()
     assert response.status_code == 200, response.json
@@ -307,3 +310,57 @@ def test_an_occurrence_changed_while_the_series_waits_for_its_turn_keeps_its_cha
     for kept in (ids[0], ids[2]):
         history = api.client.get(f"/request/{kept}/history", headers=alice.headers).json
         assert [h["to_status"] for h in history["history"]] == ["pending", "accepted"]
+
+
+def _changed_after_the_read(monkeypatch, app, change: str) -> list[str]:
+    """Run `change` (SQL) on a connection of its own, committed, right after an acceptance
+    has read the series' occurrences and before it sends its move, once."""
+    done: list[str] = []
+    occurrences = series_service._occurrences
+
+    def then_changed(series):
+        found = occurrences(series)
+        if not done:
+            with db.engine.begin() as other:
+                other.execute(sa.text(change))
+            done.append(change)
+        return found
+
+    monkeypatch.setattr(series_service, "_occurrences", then_changed)
+    return done
+
+
+@pytest.mark.parametrize("stack", [pytest.param(("postgresql", "redis"), id="postgresql")])
+def test_a_series_is_accepted_by_the_rules_at_its_move(app, api, setting, monkeypatch):
+    """The rules are checked on the resource as read; the move, sent after the resource's
+    turn in one round trip, is guarded by it being as read. A rule changed in between moves
+    nothing, and the series is accepted again inside the turn: a 409 listing what breaks it."""
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=DAILY;COUNT=3"))
+    done = _changed_after_the_read(
+        monkeypatch, app, f"UPDATE resources SET max_duration_minutes = 30 WHERE id = {room['id']}"
+    )
+    problem = assert_problem(decide_series(api, admin, "accept", series["id"]), 409)
+    assert done and len(problem["occurrences"]) == 3
+    assert "max_duration_minutes" in problem["occurrences"][0]["reason"]
+    ids = [o["id"] for o in series["occurrences"]]
+    assert _event_types(app, ids) == ["booking.submitted"] * 3
+
+
+@pytest.mark.parametrize("stack", [pytest.param(("postgresql", "redis"), id="postgresql")])
+def test_a_blackout_made_after_a_series_was_read_is_named(app, api, setting, monkeypatch):
+    admin, alice, room = setting
+    series = series_of(api, alice, series_body(room["id"], monday_in(3), "FREQ=DAILY;COUNT=3"))
+    covered = series["occurrences"][1]
+    done = _changed_after_the_read(
+        monkeypatch,
+        app,
+        "INSERT INTO blackouts (resource_id, start_time, end_time, reason, created_at) VALUES"
+        f" ({room['id']}, '{covered['event_time']}', '{covered['end_time']}', 'painting', now())",
+    )
+    problem = assert_problem(decide_series(api, admin, "accept", series["id"]), 409)
+    assert done and [o["event_time"] for o in problem["occurrences"]] == [covered["event_time"]]
+    assert "painting" in problem["occurrences"][0]["reason"]
+    shown = api.client.get(f"/series/{series['id']}", headers=alice.headers).json
+    assert _statuses(shown) == ["pending"] * 3
+    assert _event_types(app, [o["id"] for o in series["occurrences"]]) == ["booking.submitted"] * 3
