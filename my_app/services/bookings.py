@@ -332,7 +332,7 @@ def _submit_known_statement(columns: tuple[str, ...]) -> sa.Select:
         sa.select(resources.c.id)
         .where(
             resources.c.id == sa.bindparam("request_resource_id"),
-            sa.bindparam("digest") == _DIGEST,
+            sa.bindparam("digest") == _ROW_DIGEST,
             resources.c.active,
             ~blackouts.meeting_clause(
                 resources.c.id,
@@ -448,7 +448,7 @@ _SUBMIT_READ: dict[bool, sa.Select] = {}  # PostgreSQL's and the others': built 
 _RESOURCE = catalog.RESOURCE_COLUMNS
 _ACTIVE = _RESOURCE.names[0].index("active")
 # The digest of the resource's row as PostgreSQL has it: it changes with any of its columns.
-_DIGEST = sa.func.md5(sa.cast(BookableResource.__table__.table_valued(), sa.Text))
+_ROW_DIGEST = sa.func.md5(sa.cast(BookableResource.__table__.table_valued(), sa.Text))
 
 
 def _submit_read(postgresql: bool) -> sa.Select:
@@ -473,7 +473,7 @@ def _submit_read(postgresql: bool) -> sa.Select:
     return (
         sa.select(
             *_RESOURCE.select(),
-            _DIGEST if postgresql else sa.null(),
+            _ROW_DIGEST if postgresql else sa.null(),
             blacked_out.label("blacked_out"),
             approver.email,
             new_id,
