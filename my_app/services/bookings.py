@@ -36,23 +36,30 @@ the values it wrote are the values the database has, so nothing is read back
 after the commit, and the requester's e-mail leaves after the answer.
 
 Each write sends as few statements as its rules allow, each built once. On
-PostgreSQL a submit reads once (the resource, a blackout in the way, whom to
-tell, the new id) and writes once (the request, its history row and its event,
-as data-modifying CTEs: `transaction.write_together`). An accept reads the
-request and its resource (with a digest of the resource's row) and checks the
-rules on them; then, in one round trip, takes the turn if the resource is as
-read and moves the request with its history row and its event (no blackout and
-"the resource is as read" are the move's guards; overlaps and buffers are the
-database's to refuse): the turn is held by the database alone, never across a
-round trip to the worker. If anything was not as read, nothing moved, and the
-accept is made again with the turn taken first (`_accept_in_turn`). A series
-accepted under `fail` writes its history rows and events on the way to its turn
-(`Foreseen.write_ahead`). The last statement of each carries the COMMIT
-(`transaction.LAST`), and the first the transaction's beginning and bounds
-(`database.send`): a submit is two round trips and so is an accept. On
-PostgreSQL these statements go straight to the session's psycopg connection
-(`transaction.execute`), and the objects the answer is made of are built from
-their rows (`transaction.stored`).
+PostgreSQL a submit to a resource its worker has read before (services/
+known_resources.py) checks the rules against that resource and sends one statement,
+which writes the request, its history row and its event (data-modifying CTEs) only if
+the resource's row is still as read (its digest), active and not blacked out, and
+answers the new id and whom to tell (`_submit_known`). A resource not read yet, one
+with a quota or `approval: "auto"`, and a refusal of that statement (which then wrote
+nothing) take the other way: the submit reads once (the resource, a blackout in the
+way, whom to tell, the new id; the worker keeps the resource) and writes once (the
+request, its history row and its event, as data-modifying CTEs:
+`transaction.write_together`). An accept reads the request and its resource (with a
+digest of the resource's row) and checks the rules on them; then, in one round trip,
+takes the turn if the resource is as read and moves the request with its history row
+and its event (no blackout and "the resource is as read" are the move's guards;
+overlaps and buffers are the database's to refuse): the turn is held by the database
+alone, never across a round trip to the worker. If anything was not as read, nothing
+moved, and the accept is made again with the turn taken first (`_accept_in_turn`). A
+series accepted under `fail` does the same for all its occurrences, its history rows
+and events written on the way to its turn (`Foreseen.write_ahead`). The last statement
+of each carries the COMMIT (`transaction.LAST`), and the first the transaction's
+beginning and bounds (`database.send`): a submit is one round trip to a resource
+already read and unchanged, two otherwise (three if the one statement refused), and an
+accept two. On PostgreSQL these statements go straight to the session's psycopg
+connection (`transaction.execute`), and the objects the answer is made of are built
+from their rows (`transaction.stored`).
 """
 
 from __future__ import annotations
@@ -68,7 +75,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
 from my_app.database import WRITES, array_items, array_parameter
-from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableEntity
 from my_app.extensions import db
 from my_app.models import (
     Blackout,
@@ -82,7 +89,16 @@ from my_app.models import (
 from my_app.models.event import BookingEvent
 from my_app.models.types import utcnow
 from my_app.schemas.booking import Shown
-from my_app.services import approvers, blackouts, catalog, identity, mail, quota, rules
+from my_app.services import (
+    approvers,
+    blackouts,
+    catalog,
+    identity,
+    known_resources,
+    mail,
+    quota,
+    rules,
+)
 from my_app.services import events as outbox
 from my_app.services.booking_pages import read_page
 from my_app.services.pagination import Page
@@ -174,10 +190,13 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
     """A new request, pending; on a resource with `approval: "auto"` accepted at once, in the
     same transaction, if it conflicts with nothing (409 otherwise, and nothing is stored).
 
-    On PostgreSQL two statements: one reads the resource, whether a blackout is in the way,
-    whom to tell and the new request's id; one writes the request, its history row and its
-    event (services/transaction.py, `write_together`), and carries the commit unless the
-    resource accepts at once."""
+    On PostgreSQL, a resource this worker has read before (`known_resources`) and that has
+    neither a quota nor `approval: "auto"` costs one statement (`_submit_known`), which
+    writes only if the resource is still as read. Otherwise, and if that statement refused,
+    two: one reads the resource, whether a blackout is in the way, whom to tell and the new
+    request's id; one writes the request, its history row and its event (services/
+    transaction.py, `write_together`), and carries the commit unless the resource accepts
+    at once."""
     now = utcnow()
     start = fields["event_time"]
     end = start + timedelta(minutes=fields["duration_minutes"])
@@ -186,6 +205,23 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
         "requested_by_id": requester.id, "end_time": end, "created_at": now, "updated_at": now,
     }  # fmt: skip
     booking = BookingRequest(**row)
+    submitted = _submit_known(requester, booking, row, start, end, now)
+    if submitted is not None:
+        resource_name, emails = submitted
+    else:
+        resource_name, emails = _submit_read_first(requester, booking, row, start, end, now)
+    metrics.transition(Status.PENDING)
+    if booking.status == Status.PENDING:
+        approvers.tell(booking, resource_name, emails)
+    return booking
+
+
+def _submit_read_first(
+    requester: User, booking: BookingRequest, row: dict, start: datetime, end: datetime,
+    now: datetime,
+) -> tuple[str, list[str]]:  # fmt: skip
+    """`submit` with the resource read first: its name and the approvers to tell."""
+    resource_id = booking.resource_id
     with transaction(conflict=lambda: _conflict(booking), keep_state=True):
         read = _read_for_submit(resource_id, requester.id, start, end)
         resource = read.resource
@@ -214,10 +250,166 @@ def submit(requester: User, resource_id: int, address: dict, **fields) -> Bookin
             _require_acceptable(booking, catalog.take_turn(resource_id), asked_at=now)
             move([booking.id], Status.PENDING, Status.ACCEPTED)
         resource_name = resource.name
-    metrics.transition(Status.PENDING)
-    if booking.status == Status.PENDING:
-        approvers.tell(booking, resource_name, read.approvers)
-    return booking
+    return resource_name, read.approvers
+
+
+def _submit_known(
+    requester: User, booking: BookingRequest, row: dict, start: datetime, end: datetime,
+    now: datetime,
+) -> tuple[str, list[str]] | None:  # fmt: skip
+    """`submit` in one statement, against the resource as this worker last read it
+    (PostgreSQL: `known_resources`): its rules are checked here, and the statement inserts
+    the request, its history row and its event only if the resource's row still has the
+    digest it had then, is active, and no blackout meets [start, end); it returns the new
+    id and the approvers to tell. The resource's name and those approvers; None if the
+    resource is not known, has a quota or accepts at once, if its known rules refuse the
+    request (the rules as they are now may not), or if the statement refused, having written
+    nothing: then the entry is dropped, and `submit` reads the resource and judges again."""
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return None
+    known = known_resources.get(bind, booking.resource_id)
+    if known is None or not _one_statement_may(known.values):
+        return None
+    try:
+        rules.require_followed(known, start, end, now)
+    except UnprocessableEntity:
+        return None
+    booking.id = _PLACEHOLDER_ID  # for the event's payload: the statement writes the real one
+    booking.requested_by, booking.decided_by = identity.as_user(requester), None
+    (event,) = outbox.rows_for([booking], "booking.submitted")
+    before, after = _around_id(event["payload"])
+    values = {f"request_{column}": value for column, value in row.items()}
+    values |= {f"event_{column}": event[column] for column in _EVENT_GIVEN}
+    values |= {
+        "digest": known.digest, "start": start, "end": end, "history_at": now,
+        "history_to_status": Status.PENDING, "payload_before": before, "payload_after": after,
+    }  # fmt: skip
+    statement = _SUBMIT_KNOWN.get(tuple(row))
+    if statement is None:
+        statement = _SUBMIT_KNOWN[tuple(row)] = _submit_known_statement(tuple(row))
+    with transaction(conflict=lambda: _conflict(booking), keep_state=True):
+        rows = execute(statement, values, last=True)  # refused: committed empty
+        if rows:
+            booking.id = rows[0][0]
+            make_transient_to_detached(booking)  # as stored: nothing left for the ORM to write
+            db.session.add(booking)
+    if not rows:
+        booking.id = None
+        known_resources.drop(bind, booking.resource_id)
+        return None
+    return known.values["name"], [email for _, email in rows if email is not None]
+
+
+def _one_statement_may(resource: Mapping[str, Any]) -> bool:
+    """Whether a submit to the resource (its column values) may be one statement: not if it
+    has a quota (counted under a lock of its own: `quota.require_room`) or accepts at once
+    (its turn and the accept's checks follow the insert)."""
+    return resource["quota_minutes"] is None and resource["approval"] != "auto"
+
+
+_PLACEHOLDER_ID = 0
+# The payload's text up to the request's id: its event's id, type and moment, then the
+# request, whose id comes first (schemas/event.py; BookingSchema's `shown`).
+_ID_AT = '"data":{"id":'
+_EVENT_GIVEN = ("id", "type", "occurred_at", "status", "attempts", "next_attempt_at")
+
+
+def _around_id(payload: str) -> tuple[str, str]:
+    """The payload's text before and after the placeholder id, which is the first number
+    after `"data":{"id":` (nothing a client gives comes before it)."""
+    head, found, tail = payload.partition(f"{_ID_AT}{_PLACEHOLDER_ID},")
+    if not found:
+        raise RuntimeError("an event payload without the request's id where it is expected")
+    return head + _ID_AT, "," + tail
+
+
+_SUBMIT_KNOWN: dict[tuple[str, ...], sa.Select] = {}  # by the request row's columns
+
+
+def _submit_known_statement(columns: tuple[str, ...]) -> sa.Select:
+    """WITH guard (the resource, if it is still as known, active, and not blacked out),
+    new (the request, from the guard's one row or none), its history row and its event
+    (the payload with the new id spliced in): the new id and each approver to tell."""
+    resources = BookableResource.__table__
+    requests = BookingRequest.__table__
+    history_table, events = BookingHistory.__table__, BookingEvent.__table__
+    moment = Blackout.start_time.type
+    guard = (
+        sa.select(resources.c.id)
+        .where(
+            resources.c.id == sa.bindparam("request_resource_id"),
+            catalog.AS_READ,
+            resources.c.active,
+            ~blackouts.meeting_clause(
+                resources.c.id,
+                sa.bindparam("start", type_=moment),
+                sa.bindparam("end", type_=moment),
+            ),
+        )
+        .cte("guard")
+    )
+    given = [column for column in columns if column != "resource_id"]
+    new = (
+        sa.insert(requests)
+        .from_select(
+            ["resource_id", *given],
+            sa.select(
+                guard.c.id,
+                *(sa.bindparam(f"request_{c}", type_=requests.c[c].type) for c in given),
+            ),
+        )
+        .returning(requests.c.id, requests.c.resource_id, requests.c.requested_by_id)
+        .cte("new")
+    )
+    history = (
+        sa.insert(history_table)
+        .from_select(
+            ["booking_id", "from_status", "to_status", "actor_id", "at", "reason"],
+            sa.select(
+                new.c.id,
+                sa.null(),
+                sa.bindparam("history_to_status", type_=history_table.c.to_status.type),
+                new.c.requested_by_id,
+                sa.bindparam("history_at", type_=history_table.c.at.type),
+                sa.null(),
+            ),
+        )
+        .returning(history_table.c.id)
+        .cte("history")
+    )
+    payload = (
+        sa.bindparam("payload_before", type_=sa.Text)
+        + sa.cast(new.c.id, sa.Text)
+        + sa.bindparam("payload_after", type_=sa.Text)
+    )
+    event = (
+        sa.insert(events)
+        .from_select(
+            [*_EVENT_GIVEN, "booking_id", "payload"],
+            sa.select(
+                *(sa.bindparam(f"event_{c}", type_=events.c[c].type) for c in _EVENT_GIVEN),
+                new.c.id,
+                payload,
+            ),
+        )
+        .returning(events.c.id)
+        .cte("event")
+    )
+    approver = aliased(User)
+    told = sa.and_(
+        approver.id == resource_approvers.c.user_id,
+        approvers.telling(approver, new.c.requested_by_id),
+    )
+    return (
+        sa.select(new.c.id, approver.email)
+        .select_from(new)
+        .outerjoin(resource_approvers, resource_approvers.c.resource_id == new.c.resource_id)
+        .outerjoin(approver, told)
+        .order_by(approver.id)
+        .add_cte(history, event)
+        .execution_options(**{WRITES: True})
+    )
 
 
 # The columns a new request starts with beside those the submit gives.
@@ -247,11 +439,16 @@ def _read_for_submit(
     parameters = {"resource_id": resource_id, "requester_id": requester_id}
     rows = execute(statement, {**parameters, "start": start, "end": end})
     if not rows or not rows[0][_ACTIVE]:
+        if postgresql:
+            known_resources.drop(db.session.get_bind(), resource_id)
         raise NotFound(f"There is no bookable resource {resource_id}.")
-    (resource,) = _RESOURCE.split(rows[0])
-    blacked_out, _, new_id = rows[0][-3:]
+    (values,) = _RESOURCE.split(rows[0])
+    resource = stored(BookableResource, values)
+    digest, blacked_out, _, new_id = rows[0][-4:]
+    if digest is not None and _one_statement_may(values):  # for this worker's next submit
+        known_resources.keep(db.session.get_bind(), values, digest, resource.rules)
     emails = [row[-2] for row in rows if row[-2] is not None]
-    return _SubmitRead(stored(BookableResource, resource), bool(blacked_out), emails, new_id)
+    return _SubmitRead(resource, bool(blacked_out), emails, new_id)
 
 
 _SUBMIT_READ: dict[bool, sa.Select] = {}  # PostgreSQL's and the others': built once
@@ -279,7 +476,13 @@ def _submit_read(postgresql: bool) -> sa.Select:
         approvers.telling(approver, sa.bindparam("requester_id")),
     )
     return (
-        sa.select(*_RESOURCE.select(), blacked_out.label("blacked_out"), approver.email, new_id)
+        sa.select(
+            *_RESOURCE.select(),
+            catalog.row_digest() if postgresql else sa.null(),
+            blacked_out.label("blacked_out"),
+            approver.email,
+            new_id,
+        )
         .outerjoin(resource_approvers, resource_approvers.c.resource_id == BookableResource.id)
         .outerjoin(approver, told)
         .where(BookableResource.id == sa.bindparam("resource_id"))

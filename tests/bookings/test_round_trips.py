@@ -1,11 +1,13 @@
 """How many statements and round trips a submit and an accept send, and that each still
 writes its request, history row and event together (or nothing).
 
-On PostgreSQL a submit is one read, which the transaction's beginning and bounds go with,
-and one write that carries the commit: two round trips; an accept one read of the request
-and its resource (with the beginning), then the resource's turn and the guarded move with
-its history row and its event, carrying the commit, in one round trip. A refusal found by
-the database leaves nothing behind.
+On PostgreSQL a submit to a resource its worker has not read yet (as here: each test's app
+is new) is one read, which the transaction's beginning and bounds go with, and one write
+that carries the commit: two round trips (one statement once the resource is read:
+test_known_resources.py); an accept one read of the request and its resource (with the
+beginning), then the resource's turn and the guarded move with its history row and its
+event, carrying the commit, in one round trip. A refusal found by the database leaves
+nothing behind.
 """
 
 from __future__ import annotations
