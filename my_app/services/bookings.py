@@ -64,6 +64,7 @@ from their rows (`transaction.stored`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -737,7 +738,7 @@ class Foreseen:
         if not (self.ready and self.versions):
             return ()
         self.written_ahead = True
-        return [(_WRITE_AHEAD, self.parameters)]
+        return [(_write_ahead(), self.parameters)]
 
     def leave_out(self, ids: Collection[int]) -> None:
         """Take `ids` out of the move: their objects are as read again, their events dropped."""
@@ -792,7 +793,7 @@ class Foreseen:
                 return []
             return move(ids, self.from_status, self.to_status, last=last,
                         actor=self.decider, reason=self.values["reason"])  # fmt: skip
-        statement = _MOVE_FORESEEN[clear_of_blackouts, self.written_ahead, as_read is not None]
+        statement = _move_foreseen(clear_of_blackouts, self.written_ahead, as_read is not None)
         rows = execute(statement, self.parameters, last=last, ahead=ahead)
         moved_ids = {booking_id for booking_id, _ in rows}
         for booking in self.moved:
@@ -983,7 +984,7 @@ def _move_foreseen_statement(
     `clear_of_blackouts`, by no blackout meeting any of them; if `as_read`, by the resource
     being as read, `digest`), with the history rows and events (given as one JSON document,
     `events`) of the rows moved; or, `written_ahead`, deleting those written ahead
-    (`_WRITE_AHEAD`) for requests it did not move, if any."""
+    (`_write_ahead`) for requests it did not move, if any."""
     table = BookingRequest.__table__
     given, written, from_status = _foreseen_parts()
     moved = (
@@ -1045,13 +1046,10 @@ def _write_ahead_statement() -> sa.Insert:
     )
 
 
-_MOVE_FORESEEN = {
-    (clear, ahead, as_read): _move_foreseen_statement(clear, ahead, as_read)
-    for clear in (False, True)
-    for ahead in (False, True)
-    for as_read in (False, True)
-}
-_WRITE_AHEAD = _write_ahead_statement()
+# Built once per shape, when first sent: a worker holds the few its writes use (each is
+# about 75 kB of SQLAlchemy's objects), not all eight.
+_move_foreseen = functools.cache(_move_foreseen_statement)
+_write_ahead = functools.cache(_write_ahead_statement)  # built when first sent
 
 
 def _as_moved(versions: dict[int, int], values: dict, decider: User | None) -> list[BookingRequest]:
