@@ -28,13 +28,8 @@ def deliver_events(once: bool) -> None:
         click.echo(_summary(events.deliver_due()))
         return
     stopping = threading.Event()
-
-    def _stop(signum, _frame):
-        log.info("deliver-events: %s received, stopping", signal.Signals(signum).name)
-        stopping.set()
-
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _stop)
+        signal.signal(signum, stopper(stopping))
     log.info("deliver-events: running; SIGTERM stops after the event in hand")
     while not stopping.is_set():
         try:
@@ -46,6 +41,24 @@ def deliver_events(once: bool) -> None:
             log.error("deliver-events: database error: %s", exc)
         stopping.wait(current_app.config["EVENTS_POLL_SECONDS"])
     click.echo("deliver-events stopped.")
+
+
+def stopper(stopping: threading.Event):
+    """A signal handler that sets `stopping` from a thread of its own. A handler runs in the
+    main thread between two of its steps, possibly while that thread holds the event's lock
+    (inside `stopping.wait`, until the wait lets it go): setting the event there would wait
+    for that lock forever, and SIGTERM would leave the process hung."""
+
+    def stop(signum, _frame) -> None:
+        name = signal.Signals(signum).name
+        threading.Thread(target=_stop, args=(stopping, name), daemon=True).start()
+
+    return stop
+
+
+def _stop(stopping: threading.Event, name: str) -> None:
+    log.info("deliver-events: %s received, stopping", name)
+    stopping.set()
 
 
 def _summary(outcomes) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from my_app.commands import events as events_command
 from my_app.services import events
 from tests.events.conftest import SECRET, outbox, send_to
 
@@ -81,3 +82,22 @@ def _wait_for(condition, seconds: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_sigterm_stops_the_loop_even_while_its_wait_holds_the_event_lock():
+    """The handler runs in the main thread, possibly while the loop's `stopping.wait` holds
+    the event's (not reentrant) lock: it must not wait for that lock itself, or the process
+    hangs on SIGTERM (uWSGI's scheduler left such a deliver-events behind)."""
+    stopping = threading.Event()
+    handler = events_command.stopper(stopping)
+    returned = threading.Event()
+
+    def signalled_while_holding_the_lock():
+        with stopping._cond:  # as Event.wait holds it, briefly, before it waits
+            handler(signal.SIGTERM, None)
+            returned.set()
+
+    thread = threading.Thread(target=signalled_while_holding_the_lock, daemon=True)
+    thread.start()
+    assert returned.wait(5), "the handler waited for the lock its own thread holds"
+    assert stopping.wait(5)
