@@ -1026,22 +1026,16 @@ def _move_foreseen_statement(
     )
 
 
-def _write_ahead_statement() -> sa.Insert:
-    """`Foreseen.write_ahead`'s statement: the history rows and events of the move, for the
-    requests given that are still at the version read and in the status moved from, each
-    locked FOR KEY SHARE (it cannot be deleted before the move, which keeps the rows)."""
-    table = BookingRequest.__table__
+def _write_ahead_statement() -> sa.Select:
+    """`Foreseen.write_ahead`'s statement: the history rows and events of the move, for every
+    request given (by the parameters alone: no read of the table, whose planner may think
+    few rows are pending and scan them all). The move deletes those of requests it did not
+    move; a request deleted meanwhile makes its foreign key refuse the statement."""
     given, written, from_status = _foreseen_parts()
-    found = (
-        sa.select(table.c.id)
-        .where(*_as_given(given, from_status))
-        .with_for_update(read=True, key_share=True, of=table)
-        .cte("found")
-    )
-    events = _events_of(found)
+    found = sa.select(given.c.id).cte("found")
     return (
         sa.select(sa.literal(1))
-        .add_cte(_history_of(found, from_status, written), events)
+        .add_cte(_history_of(found, from_status, written), _events_of(found))
         .execution_options(**{WRITES: True})
     )
 

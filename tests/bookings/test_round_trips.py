@@ -245,7 +245,7 @@ def test_a_series_acceptance_holds_its_turn_for_the_move_alone(app, api, monkeyp
     assert waits == [3]  # the series (with the beginning), its occurrences, the acceptance
     assert "md5(CAST(resources AS TEXT))" in sent[0]  # the resource's digest, for the guard
     ahead, turn, move = sent[2:]
-    assert ahead.startswith("WITH found AS (SELECT booking_requests.id")
+    assert ahead.startswith("WITH found AS (SELECT given.id")
     assert "INSERT INTO booking_history" in ahead and "INSERT INTO booking_events" in ahead
     assert turn.startswith("SELECT") and turn.endswith("FOR NO KEY UPDATE")
     assert move.startswith("WITH moved AS (UPDATE booking_requests")
