@@ -76,7 +76,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from my_app import metrics
 from my_app.database import WRITES, array_items, array_parameter
-from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableEntity
+from my_app.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 from my_app.extensions import db
 from my_app.models import (
     Blackout,
@@ -272,9 +272,7 @@ def _submit_known(
     known = known_resources.get(bind, booking.resource_id)
     if known is None or not _one_statement_may(known.values):
         return None
-    try:
-        rules.require_followed(known, start, end, now)
-    except UnprocessableEntity:
+    if not rules.followed(known, start, end, now):
         return None
     booking.id = _PLACEHOLDER_ID  # for the event's payload: the statement writes the real one
     booking.requested_by, booking.decided_by = identity.as_user(requester), None
@@ -1104,12 +1102,17 @@ def etag(booking: BookingRequest) -> str:
 
 
 def check_precondition(booking: BookingRequest, if_match: str | None) -> None:
-    """412 unless `if_match` is absent, `*`, or lists the request's current ETag (strongly)."""
-    if if_match is None:
-        return
-    tags = {tag.strip() for tag in if_match.split(",")}
-    if "*" not in tags and etag(booking) not in tags:
+    """412 unless `precondition_holds`."""
+    if not precondition_holds(booking, if_match):
         raise _stale()
+
+
+def precondition_holds(booking: BookingRequest, if_match: str | None) -> bool:
+    """Whether `if_match` is absent, `*`, or lists the request's current ETag (strongly)."""
+    if if_match is None:
+        return True
+    tags = {tag.strip() for tag in if_match.split(",")}
+    return "*" in tags or etag(booking) in tags
 
 
 def _stale() -> PreconditionFailed:
@@ -1145,10 +1148,7 @@ def _accept_at_once(actor: User, booking_id: int, if_match: str | None) -> Booki
     committed before, and its guard that the resource is as read (the digest of its row)
     makes the rules checked here the rules at the move."""
 
-    def in_the_way() -> Conflict:  # the database refused an overlap or the buffer
-        return _conflict(get_booking(booking_id))
-
-    with transaction(conflict=in_the_way, keep_state=True):
+    with transaction(conflict=_in_the_way_of(booking_id), keep_state=True):
         rows = execute(_READ_DECIDING, {"booking_id": booking_id})
         if not rows:
             return None
@@ -1160,7 +1160,7 @@ def _accept_at_once(actor: User, booking_id: int, if_match: str | None) -> Booki
             booking.status != Status.PENDING
             or booking.event_time <= utcnow()
             or not rules.followed(resource, start, end, booking.created_at)
-            or not _matches(booking, if_match)
+            or not precondition_holds(booking, if_match)
         ):
             return None  # refused for what it is, by `_accept_in_turn`
         guard = {"guard_start": start, "guard_end": end, "digest": digest}
@@ -1173,14 +1173,16 @@ def _accept_at_once(actor: User, booking_id: int, if_match: str | None) -> Booki
     return booking if moved else None
 
 
+def _in_the_way_of(booking_id: int) -> Callable[[], Conflict]:
+    """An accept's answer when the database refused an overlap or the buffer."""
+    return lambda: _conflict(get_booking(booking_id))
+
+
 def _accept_in_turn(actor: User, booking_id: int, if_match: str | None) -> BookingRequest:
     """Accept inside the resource's turn: the turn reads the request and its resource, then
     the guarded move with its history row and its event carries the commit."""
 
-    def in_the_way() -> Conflict:  # the database refused an overlap or the buffer
-        return _conflict(get_booking(booking_id))
-
-    with transaction(conflict=in_the_way, keep_state=True):
+    with transaction(conflict=_in_the_way_of(booking_id), keep_state=True):
         # Accepts (and blackouts) of one resource take turns: what follows sees any move or
         # blackout made while this one waited for its turn.
         booking, resource = _take_turn_deciding(booking_id)
@@ -1203,14 +1205,6 @@ def _accept_in_turn(actor: User, booking_id: int, if_match: str | None) -> Booki
 
         _decide(booking, Status.ACCEPTED, actor, None, if_match, only_if, guard_values, refused)
     return booking
-
-
-def _matches(booking: BookingRequest, if_match: str | None) -> bool:
-    try:
-        check_precondition(booking, if_match)
-    except PreconditionFailed:
-        return False
-    return True
 
 
 # An accept's guard: no blackout of the resource meets the request (`guard_start`, `guard_end`).
